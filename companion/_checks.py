@@ -1,0 +1,111 @@
+"""Argument checks shared by the companion modules.
+
+Every public function validates what it is given and raises a ``TypeError`` or
+``ValueError`` that names the argument and says what was expected, so that a reader
+sees ``ValueError: step_size must be > 0, got -0.1`` instead of a shape error three
+calls deep.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Callable, Iterable, Optional, Sequence
+
+import torch
+from torch import Tensor
+
+__all__ = [
+    "check_callable",
+    "check_choice",
+    "check_generator",
+    "check_int",
+    "check_number",
+    "check_probability",
+    "check_tensor",
+]
+
+
+def check_int(name: str, value: Any, *, min_value: Optional[int] = None,
+              max_value: Optional[int] = None) -> int:
+    """Return ``value`` as an int, or raise if it is not an integer in range."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    value = int(value)
+    if min_value is not None and value < min_value:
+        raise ValueError(f"{name} must be >= {min_value}, got {value}")
+    if max_value is not None and value > max_value:
+        raise ValueError(f"{name} must be <= {max_value}, got {value}")
+    return value
+
+
+def check_number(name: str, value: Any, *, positive: bool = False,
+                 nonnegative: bool = False, finite: bool = True) -> float:
+    """Return ``value`` as a float, or raise if it is not a real number of the right sign."""
+    if isinstance(value, Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if finite and not (value == value and abs(value) != float("inf")):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if positive and not value > 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    if nonnegative and not value >= 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return value
+
+
+def check_probability(name: str, value: Any) -> float:
+    """Return ``value`` as a float in [0, 1], or raise."""
+    value = check_number(name, value)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be a probability in [0, 1], got {value}")
+    return value
+
+
+def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
+    """Raise unless ``value`` is one of ``choices``."""
+    choices = tuple(choices)
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def check_callable(name: str, value: Any) -> Callable:
+    """Raise unless ``value`` is callable."""
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {type(value).__name__}")
+    return value
+
+
+def check_generator(name: str, value: Any, *, optional: bool = True) -> Optional[torch.Generator]:
+    """Raise unless ``value`` is a ``torch.Generator`` (or ``None`` when optional)."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, torch.Generator):
+        raise TypeError(f"{name} must be a torch.Generator (from companion.seed_everything), "
+                        f"got {type(value).__name__}")
+    return value
+
+
+def check_tensor(name: str, value: Any, *, ndim: Optional[int | Sequence[int]] = None,
+                 last_dim: Optional[int] = None, floating: bool = False,
+                 min_batch: Optional[int] = None) -> Tensor:
+    """Raise unless ``value`` is a tensor with the expected number of dimensions.
+
+    ``ndim`` may be an int or a sequence of allowed ints; ``last_dim`` fixes the size of
+    the last axis; ``floating`` requires a floating-point dtype.
+    """
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if value.dim() not in allowed:
+            want = " or ".join(str(a) for a in allowed)
+            raise ValueError(f"{name} must have {want} dimensions, got shape {tuple(value.shape)}")
+    if last_dim is not None and (value.dim() == 0 or value.shape[-1] != last_dim):
+        raise ValueError(f"{name} must have last dimension {last_dim}, got shape {tuple(value.shape)}")
+    if floating and not value.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+    if min_batch is not None and (value.dim() == 0 or value.shape[0] < min_batch):
+        raise ValueError(f"{name} must hold at least {min_batch} rows, got shape {tuple(value.shape)}")
+    return value

@@ -1,0 +1,196 @@
+"""Sliders that work in the static HTML book and in a live kernel, from one call.
+
+``slider(frame_fn, values, label="β")`` calls ``frame_fn(value)`` (which returns a
+matplotlib figure) for every value and keeps each figure as a PNG frame. What it returns
+displays in two ways, and the front end picks:
+
+* **static** (``text/html``): the frames as data URIs behind an ``<input type="range">``
+  and a few lines of inline JavaScript. No kernel, no network, no CDN: it works in the
+  built book, in a saved notebook, offline.
+* **live** (``application/vnd.jupyter.widget-view+json``): an ipywidgets slider (>= 7.7,
+  so Colab's bundled version works). It shows the precomputed frames at once and, when
+  ``live_range`` is given, lets the reader pick any value in that range, calling
+  ``frame_fn`` again in the kernel.
+
+The book's build prefers the static form (``_config.yml`` drops the widget mime type).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import json
+import math
+from typing import Callable, Optional, Sequence
+
+import matplotlib.pyplot as plt
+
+from ._checks import check_callable, check_int
+
+__all__ = ["SliderFigure", "figure_to_png", "slider"]
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def figure_to_png(fig, dpi: int = 80, close: bool = True) -> bytes:
+    """Render a matplotlib figure to PNG bytes (without a timestamp, so output is stable)."""
+    if not hasattr(fig, "savefig"):
+        raise TypeError(f"expected a matplotlib Figure, got {type(fig).__name__}")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    if close:
+        plt.close(fig)
+    return buf.getvalue()
+
+
+class SliderFigure:
+    """Frames of a figure over a sequence of values; displays as a static or a live slider."""
+
+    _count = 0
+
+    def __init__(self, frame_fn: Callable, values: Sequence, *, label: str = "value",
+                 fmt: str = "{:.3g}", initial: Optional[int] = None, dpi: int = 80,
+                 live_range: Optional[tuple] = None, log: bool = False,
+                 alt: Optional[str] = None):
+        self.frame_fn = check_callable("frame_fn", frame_fn)
+        values = list(values)
+        if not values:
+            raise ValueError("values must hold at least one value")
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a string, got {type(label).__name__}")
+        try:
+            fmt.format(values[0])
+        except (ValueError, TypeError, IndexError, KeyError) as exc:
+            raise ValueError(f"fmt {fmt!r} cannot format the value {values[0]!r}: {exc}") from exc
+        self.values, self.label, self.fmt = values, label, fmt
+        self.initial = check_int("initial", len(values) // 2 if initial is None else initial,
+                                 min_value=0, max_value=len(values) - 1)
+        self.dpi = check_int("dpi", dpi, min_value=20, max_value=300)
+        if live_range is not None:
+            if len(live_range) != 3:
+                raise ValueError(f"live_range must be (min, max, step), got {live_range!r}")
+            lo, hi, step = live_range
+            if not (lo < hi and step > 0) or (log and lo <= 0):
+                raise ValueError(f"live_range must satisfy min < max, step > 0 (and min > 0 "
+                                 f"with log=True), got {live_range!r}")
+        self.live_range, self.log = live_range, bool(log)
+        self.alt = alt or f"figure for {label}"
+        self.frames = [figure_to_png(self._figure(v), dpi=self.dpi) for v in values]
+        digest = hashlib.sha1(b"".join(self.frames) + label.encode()).hexdigest()[:10]
+        SliderFigure._count += 1
+        self.uid = f"abnn-slider-{digest}-{SliderFigure._count}"
+        self._widget = None
+
+    def _figure(self, value):
+        fig = self.frame_fn(value)
+        if not hasattr(fig, "savefig"):
+            raise TypeError(f"frame_fn must return a matplotlib Figure, got {type(fig).__name__}")
+        return fig
+
+    def caption(self, value) -> str:
+        return f"{self.label} = {self.fmt.format(value)}"
+
+    # ------------------------------------------------------------------ static form
+    def to_html(self) -> str:
+        """Self-contained HTML: the frames as data URIs, a range input and inline JavaScript."""
+        uris = ["data:image/png;base64," + base64.b64encode(f).decode("ascii") for f in self.frames]
+        captions = [self.caption(v) for v in self.values]
+        i0, uid = self.initial, self.uid
+        return (
+            f'<div class="abnn-slider" id="{uid}" style="max-width:100%">\n'
+            f'<img id="{uid}-img" src="{uris[i0]}" alt="{html.escape(self.alt)}" '
+            f'style="max-width:100%;height:auto;display:block"/>\n'
+            f'<div style="display:flex;align-items:center;gap:0.8em;margin:0.3em 0">'
+            f'<input type="range" id="{uid}-input" min="0" max="{len(uris) - 1}" step="1" '
+            f'value="{i0}" aria-label="{html.escape(self.label)}" style="flex:1;max-width:28em"/>'
+            f'<output id="{uid}-out" for="{uid}-input" style="font-family:monospace">'
+            f'{html.escape(captions[i0])}</output></div>\n'
+            f"<script>(function(){{\n"
+            f"var frames={json.dumps(uris)};\nvar captions={json.dumps(captions)};\n"
+            f"var input=document.getElementById('{uid}-input');\n"
+            f"var img=document.getElementById('{uid}-img');\n"
+            f"var out=document.getElementById('{uid}-out');\n"
+            f"if(!input||!img||!out){{return;}}\n"
+            f"input.addEventListener('input',function(){{var i=parseInt(input.value,10);"
+            f"img.src=frames[i];out.textContent=captions[i];}});\n"
+            f"}})();</script>\n</div>"
+        )
+
+    # -------------------------------------------------------------------- live form
+    def widget(self):
+        """The live ipywidgets version (built once, on first use)."""
+        if self._widget is None:
+            self._widget = self._build_widget()
+        return self._widget
+
+    def _build_widget(self):
+        import ipywidgets as W
+
+        image = W.Image(value=self.frames[self.initial], format="png")
+        caption = W.Label(self.caption(self.values[self.initial]))
+        layout = W.Layout(width="28em")
+        if self.live_range is None:
+            control = W.SelectionSlider(
+                options=[(self.fmt.format(v), i) for i, v in enumerate(self.values)],
+                value=self.initial, description=self.label, continuous_update=True,
+                readout=True, layout=layout)
+
+            def show(change):
+                i = change["new"]
+                image.value = self.frames[i]
+                caption.value = self.caption(self.values[i])
+        else:
+            lo, hi, step = self.live_range
+            v0 = min(max(float(self.values[self.initial]), lo), hi)
+            if self.log:
+                control = W.FloatLogSlider(value=v0, base=10, min=math.log10(lo),
+                                           max=math.log10(hi), step=step,
+                                           description=self.label, continuous_update=False,
+                                           layout=layout)
+            else:
+                control = W.FloatSlider(value=v0, min=lo, max=hi, step=step,
+                                        description=self.label, continuous_update=False,
+                                        layout=layout)
+
+            def show(change):
+                v = change["new"]
+                image.value = figure_to_png(self._figure(v), dpi=self.dpi)
+                caption.value = self.caption(v)
+
+        control.observe(show, names="value")
+        box = W.VBox([image, W.HBox([control, caption])])
+        box.control, box.image, box.caption = control, image, caption
+        return box
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = {
+            "text/plain": f"<slider over {self.label}: {len(self.frames)} frames>",
+            "text/html": self.to_html(),
+        }
+        try:
+            w = self.widget()
+            bundle[WIDGET_MIME] = {"version_major": 2, "version_minor": 0,
+                                   "model_id": w.model_id}
+        except Exception:  # noqa: BLE001 - no widget support: the static form still works
+            pass
+        return bundle
+
+    def __repr__(self) -> str:
+        return f"SliderFigure(label={self.label!r}, frames={len(self.frames)})"
+
+
+def slider(frame_fn: Callable, values: Sequence, *, label: str = "value", fmt: str = "{:.3g}",
+           initial: Optional[int] = None, dpi: int = 80, live_range: Optional[tuple] = None,
+           log: bool = False, alt: Optional[str] = None) -> SliderFigure:
+    """A figure with a slider over ``values``, for the static book and a live kernel alike.
+
+    ``frame_fn(value)`` returns a matplotlib figure (it is closed after rendering).
+    ``label`` names the slider, ``fmt`` formats its values, ``initial`` is the index shown
+    first (default: the middle). In a live kernel the slider steps through the precomputed
+    ``values``; with ``live_range=(min, max, step)`` (``log=True`` for a log scale, with
+    ``step`` in decades) it covers that range instead and redraws with ``frame_fn``.
+    Display the result (make it the last expression of a cell).
+    """
+    return SliderFigure(frame_fn, values, label=label, fmt=fmt, initial=initial, dpi=dpi,
+                        live_range=live_range, log=log, alt=alt)

@@ -1,0 +1,162 @@
+"""A short training loop with a progress bar, and nothing else: no framework.
+
+``fit(step_fn, optimizer, data, ...)`` draws mini-batches, calls ``step_fn(batch)`` for the
+loss, back-propagates, steps the optimizer and records what ``step_fn`` reports. The model,
+its loss and its sampler stay where the reader can see them: in the chapter's module.
+
+In Jupyter and Colab the progress bar is a widget; it is switched off with ``progress=False``
+or the environment variable ``TQDM_DISABLE=1`` (the book's build sets it, so built pages
+show results, not progress bars).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Mapping, Optional, Sequence, Union
+
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from ._checks import check_callable, check_generator, check_int, check_number
+from .seeding import randperm
+
+__all__ = ["History", "batches", "fit"]
+
+Data = Union[Tensor, Sequence[Tensor]]
+
+
+@dataclass
+class History:
+    """What :func:`fit` recorded: one value per step for each metric, and the wall time."""
+
+    metrics: dict[str, list[float]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def __getitem__(self, name: str) -> list[float]:
+        if name not in self.metrics:
+            raise KeyError(f"no metric {name!r}; recorded: {sorted(self.metrics)}")
+        return self.metrics[name]
+
+    def __len__(self) -> int:
+        return max((len(v) for v in self.metrics.values()), default=0)
+
+    def record(self, values: Mapping[str, float]) -> None:
+        for k, v in values.items():
+            self.metrics.setdefault(k, []).append(float(v))
+
+    def mean_last(self, name: str, n: int = 50) -> float:
+        """Mean of the last ``n`` recorded values of ``name``."""
+        values = self[name][-check_int("n", n, min_value=1):]
+        return sum(values) / len(values)
+
+    def smoothed(self, name: str, window: int = 25) -> list[float]:
+        """Running mean of ``name`` over ``window`` steps (for plots)."""
+        window = check_int("window", window, min_value=1)
+        values, out, acc = self[name], [], 0.0
+        for i, v in enumerate(values):
+            acc += v
+            if i >= window:
+                acc -= values[i - window]
+            out.append(acc / min(i + 1, window))
+        return out
+
+
+def _as_tuple(name: str, data: Data) -> tuple[Tensor, ...]:
+    tensors = (data,) if isinstance(data, Tensor) else tuple(data)
+    if not tensors or not all(isinstance(t, Tensor) for t in tensors):
+        raise TypeError(f"{name} must be a tensor or a sequence of tensors")
+    n = tensors[0].shape[0] if tensors[0].dim() else 0
+    if n == 0 or any(t.dim() == 0 or t.shape[0] != n for t in tensors):
+        raise ValueError(f"{name} tensors must share a non-empty first dimension, got shapes "
+                         f"{[tuple(t.shape) for t in tensors]}")
+    return tensors
+
+
+def batches(data: Data, batch_size: int, generator: Optional[torch.Generator] = None, *,
+            shuffle: bool = True, drop_last: bool = True) -> Iterator:
+    """One epoch of mini-batches of ``data`` (a tensor or tensors sharing the first axis).
+
+    Yields a tensor (or a tuple of tensors) per batch, in an order drawn with ``generator``.
+    """
+    tensors = _as_tuple("data", data)
+    n = tensors[0].shape[0]
+    batch_size = check_int("batch_size", batch_size, min_value=1)
+    check_generator("generator", generator)
+    order = randperm(n, generator, tensors[0].device) if shuffle else torch.arange(
+        n, device=tensors[0].device)
+    stop = n - n % batch_size if drop_last and n >= batch_size else n
+    for start in range(0, stop, batch_size):
+        idx = order[start:start + batch_size]
+        picked = tuple(t[idx] for t in tensors)
+        yield picked[0] if isinstance(data, Tensor) else picked
+
+
+def fit(step_fn: Callable, optimizer: Optional[torch.optim.Optimizer], data: Data, *,
+        batch_size: int, n_steps: Optional[int] = None, n_epochs: Optional[int] = None,
+        generator: Optional[torch.Generator] = None, clip_grad_norm: Optional[float] = None,
+        progress: bool = True, desc: str = "training",
+        callback: Optional[Callable[[int, History], None]] = None) -> History:
+    """Train for ``n_steps`` mini-batches (or ``n_epochs`` passes) over ``data``.
+
+    ``step_fn(batch)`` returns the loss, a scalar tensor, or a dict with key ``"loss"`` and
+    any other numbers to record. When ``optimizer`` is given, ``fit`` zeroes the
+    gradients, calls ``loss.backward()``, clips the gradient norm to ``clip_grad_norm`` if
+    set, and steps. With ``optimizer=None``, ``step_fn`` updates the parameters itself (e.g.
+    a Hebbian or wake-sleep rule) and may return plain numbers. ``callback(step, history)``
+    runs after every step. Returns the :class:`History` of every recorded value.
+    """
+    check_callable("step_fn", step_fn)
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer or None, "
+                        f"got {type(optimizer).__name__}")
+    tensors = _as_tuple("data", data)
+    batch_size = check_int("batch_size", batch_size, min_value=1)
+    if (n_steps is None) == (n_epochs is None):
+        raise ValueError("give exactly one of n_steps and n_epochs")
+    if n_epochs is not None:
+        n_epochs = check_int("n_epochs", n_epochs, min_value=1)
+        per_epoch = max(1, tensors[0].shape[0] // batch_size)
+        n_steps = n_epochs * per_epoch
+    n_steps = check_int("n_steps", n_steps, min_value=1)
+    if clip_grad_norm is not None:
+        clip_grad_norm = check_number("clip_grad_norm", clip_grad_norm, positive=True)
+    if callback is not None:
+        check_callable("callback", callback)
+    params = ([p for group in optimizer.param_groups for p in group["params"]]
+              if optimizer is not None else [])
+
+    history = History()
+    bar_kwargs = {} if progress else {"disable": True}
+    bar = tqdm(total=n_steps, desc=desc, leave=False, **bar_kwargs)
+    start = time.perf_counter()
+    step = 0
+    try:
+        while step < n_steps:
+            for batch in batches(data, batch_size, generator):
+                out = step_fn(batch)
+                loss = out["loss"] if isinstance(out, Mapping) else out
+                if optimizer is not None:
+                    if not isinstance(loss, Tensor) or loss.dim() != 0:
+                        raise ValueError("step_fn must return a scalar loss tensor when an "
+                                         "optimizer is given")
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    if clip_grad_norm is not None:
+                        torch.nn.utils.clip_grad_norm_(params, clip_grad_norm)
+                    optimizer.step()
+                record = dict(out) if isinstance(out, Mapping) else {"loss": out}
+                history.record({k: (v.detach().item() if isinstance(v, Tensor) else v)
+                                for k, v in record.items()})
+                step += 1
+                bar.update(1)
+                if step % 25 == 0 or step == n_steps:
+                    bar.set_postfix(loss=f"{history['loss'][-1]:.4g}")
+                if callback is not None:
+                    callback(step, history)
+                if step >= n_steps:
+                    break
+    finally:
+        bar.close()
+        history.seconds = time.perf_counter() - start
+    return history
