@@ -135,6 +135,9 @@ def fit(step_fn: Callable, optimizer: Optional[torch.optim.Optimizer], data: Dat
         while step < n_steps:
             for batch in batches(data, batch_size, generator):
                 out = step_fn(batch)
+                if isinstance(out, Mapping) and "loss" not in out:
+                    raise ValueError(f"a dict returned by step_fn must contain a 'loss' entry, "
+                                     f"got keys {sorted(out)}")
                 loss = out["loss"] if isinstance(out, Mapping) else out
                 if optimizer is not None:
                     if not isinstance(loss, Tensor) or loss.dim() != 0:

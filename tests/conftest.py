@@ -1,0 +1,30 @@
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from companion import seed_everything  # noqa: E402
+
+
+@pytest.fixture
+def gen() -> torch.Generator:
+    return seed_everything(1234)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def within_se(estimate: float, truth: float, se: float, k: float = 5.0) -> bool:
+    """True when ``estimate`` lies within ``k`` standard errors of ``truth``."""
+    return abs(estimate - truth) <= k * se

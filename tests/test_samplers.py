@@ -1,0 +1,167 @@
+import itertools
+import math
+
+import pytest
+import torch
+
+from companion import samplers
+from companion.seeding import randn
+from conftest import within_se
+
+MU = torch.tensor([1.0, -2.0])
+SIGMA = torch.tensor([1.0, 0.5])
+
+
+def gaussian_energy(x):
+    """E(x) = sum_i (x_i - mu_i)^2 / (2 sigma_i^2): the target is N(mu, diag(sigma^2))."""
+    return (((x - MU) / SIGMA) ** 2).sum(dim=1) / 2
+
+
+def check_moments(x, mean, var):
+    n = x.shape[0]
+    for j in range(x.shape[1]):
+        assert within_se(x[:, j].mean().item(), mean[j].item(), (var[j] / n).sqrt().item()), \
+            f"mean of coordinate {j}"
+        assert within_se(x[:, j].var().item(), var[j].item(), var[j].item() * (2 / n) ** 0.5), \
+            f"variance of coordinate {j}"
+
+
+def test_langevin_matches_its_exact_stationary_gaussian(gen):
+    # For a Gaussian target the unadjusted chain is itself Gaussian with variance
+    # sigma^2 / (1 - eta / (2 sigma^2)): check the sampler against that exact answer.
+    eta = 0.05
+    x0 = randn((8000, 2), gen)
+    x = samplers.langevin(gaussian_energy, x0, n_steps=400, step_size=eta, generator=gen)
+    var = SIGMA**2 / (1 - eta / (2 * SIGMA**2))
+    check_moments(x, MU, var)
+
+
+def test_langevin_step_is_the_formula():
+    x0 = torch.tensor([[0.3, 0.7]])
+    noise = torch.tensor([[[0.5, -1.0]]])
+    x = samplers.langevin(gaussian_energy, x0, n_steps=1, step_size=0.1, noise=noise)
+    grad = (x0 - MU) / SIGMA**2
+    assert torch.allclose(x, x0 - 0.1 * grad + math.sqrt(0.2) * noise[0])
+
+
+def test_langevin_trajectory_and_bounds(gen):
+    x0 = torch.zeros(5, 2)
+    x, path = samplers.langevin(gaussian_energy, x0, n_steps=10, step_size=0.5, generator=gen,
+                                bounds=(-0.5, 0.5), return_trajectory=True)
+    assert path.shape == (11, 5, 2) and torch.equal(path[-1], x) and torch.equal(path[0], x0)
+    assert x.abs().max() <= 0.5
+
+
+def test_langevin_leaves_model_gradients_alone(gen):
+    model = torch.nn.Linear(2, 1)
+    x = samplers.langevin(lambda z: model(z).squeeze(1), torch.zeros(4, 2), n_steps=3,
+                          step_size=0.1, generator=gen)
+    assert model.weight.grad is None and not x.requires_grad
+
+
+def test_energy_and_grad_agrees_with_the_hand_derived_gradient():
+    x = torch.randn(6, 2, generator=torch.Generator().manual_seed(0))
+    e, g = samplers.energy_and_grad(gaussian_energy, x)
+    assert torch.allclose(e, gaussian_energy(x)) and torch.allclose(g, (x - MU) / SIGMA**2)
+
+
+def test_metropolis_hastings_is_exact_on_a_gaussian(gen):
+    x, rate = samplers.metropolis_hastings(gaussian_energy, randn((6000, 2), gen), n_steps=300,
+                                           proposal_std=0.8, generator=gen)
+    check_moments(x, MU, SIGMA**2)
+    assert 0.2 < rate < 0.9
+
+
+def test_metropolis_hastings_tempering(gen):
+    # at inverse temperature beta the target is N(mu, sigma^2 / beta)
+    x, _ = samplers.metropolis_hastings(gaussian_energy, randn((6000, 2), gen), n_steps=300,
+                                        proposal_std=0.5, generator=gen, beta=4.0)
+    check_moments(x, MU, SIGMA**2 / 4)
+
+
+def _ising(J, h):
+    def energy(s):
+        return -0.5 * torch.einsum("bi,ij,bj->b", s, J, s) - s @ h
+    return energy
+
+
+@pytest.mark.parametrize("values", [(-1.0, 1.0), (0.0, 1.0)])
+def test_gibbs_matches_enumeration(gen, values):
+    d = 5
+    g = torch.Generator().manual_seed(0)
+    J = torch.randn(d, d, generator=g) * 0.6
+    J = (J + J.T) / 2
+    J.fill_diagonal_(0)
+    h = torch.randn(d, generator=g) * 0.5
+    energy = _ising(J, h)
+    states = torch.tensor(list(itertools.product(values, repeat=d)))
+    p = torch.softmax(-energy(states), dim=0)
+    mean_exact = p @ states
+    x0 = torch.tensor(values)[torch.randint(2, (6000, d), generator=gen)]
+    x = samplers.gibbs(energy, x0, n_sweeps=30, generator=gen, values=values)
+    n = x.shape[0]
+    var = p @ states**2 - mean_exact**2
+    for i in range(d):
+        assert within_se(x[:, i].mean().item(), mean_exact[i].item(), (var[i] / n).sqrt().item())
+    # the whole distribution: total variation against the exact one
+    codes = (x != values[0]).long() @ (2 ** torch.arange(d - 1, -1, -1))
+    freq = torch.bincount(codes, minlength=2**d).double() / n
+    assert 0.5 * (freq - p.double()).abs().sum() < 0.05
+
+
+def test_replay_buffer_persistent_chains_reach_the_target(gen):
+    eta = 0.05
+    buf = samplers.ReplayBuffer(4000, lambda n, g: randn((n, 2), g), reinit_prob=0.0,
+                                generator=gen)
+    for _ in range(60):
+        x, idx = buf.sample(1000, gen)
+        x = samplers.langevin(gaussian_energy, x, n_steps=20, step_size=eta, generator=gen)
+        buf.update(idx, x)
+    # every slot has been advanced many times; the buffer holds the stationary law
+    var = SIGMA**2 / (1 - eta / (2 * SIGMA**2))
+    check_moments(buf.states, MU, var)
+
+
+def test_replay_buffer_restarts_at_the_requested_rate(gen):
+    buf = samplers.ReplayBuffer(5000, lambda n, g: torch.full((n, 1), 7.0), reinit_prob=0.2,
+                                generator=gen)
+    buf.states.zero_()
+    x, idx = buf.sample(5000, gen)
+    fresh = (x == 7.0).float().mean().item()
+    assert within_se(fresh, 0.2, (0.2 * 0.8 / 5000) ** 0.5)
+    assert len(idx.unique()) == 5000, "slots are drawn without replacement"
+
+
+@pytest.mark.parametrize("call, exc, msg", [
+    (lambda: samplers.langevin(gaussian_energy, torch.zeros(2, 2), n_steps=1, step_size=0),
+     ValueError, "step_size must be > 0"),
+    (lambda: samplers.langevin(gaussian_energy, torch.zeros(2, 2), n_steps=-1, step_size=0.1),
+     ValueError, "n_steps must be >= 0"),
+    (lambda: samplers.langevin(lambda x: x, torch.zeros(2, 2), n_steps=1, step_size=0.1),
+     ValueError, "energy_fn must map a batch"),
+    (lambda: samplers.langevin(gaussian_energy, [[0.0, 0.0]], n_steps=1, step_size=0.1),
+     TypeError, "x0 must be a torch.Tensor"),
+    (lambda: samplers.langevin(gaussian_energy, torch.zeros(2, 2), n_steps=1, step_size=0.1,
+                               noise=torch.zeros(3, 2, 2)), ValueError, "noise must have shape"),
+    (lambda: samplers.langevin(gaussian_energy, torch.zeros(2, 2), n_steps=1, step_size=0.1,
+                               bounds=(1, -1)), ValueError, "bounds must be a pair"),
+    (lambda: samplers.langevin("E", torch.zeros(2, 2), n_steps=1, step_size=0.1),
+     TypeError, "energy_fn must be callable"),
+    (lambda: samplers.metropolis_hastings(gaussian_energy, torch.zeros(2, 2), n_steps=1,
+                                          proposal_std=-1), ValueError, "proposal_std must be > 0"),
+    (lambda: samplers.gibbs(gaussian_energy, torch.full((2, 2), 0.5), n_sweeps=1),
+     ValueError, "x0 must contain only the values"),
+    (lambda: samplers.gibbs(gaussian_energy, torch.zeros(2, 2), n_sweeps=1, values=(1.0,)),
+     ValueError, "values must list at least two"),
+    (lambda: samplers.ReplayBuffer(0, lambda n, g: torch.zeros(n, 1)), ValueError,
+     "capacity must be >= 1"),
+    (lambda: samplers.ReplayBuffer(3, lambda n, g: torch.zeros(2, 1)), ValueError,
+     "init_fn must return 3 states"),
+    (lambda: samplers.ReplayBuffer(3, lambda n, g: torch.zeros(n, 1)).sample(4), ValueError,
+     "n must be <= 3"),
+    (lambda: samplers.ReplayBuffer(3, lambda n, g: torch.zeros(n, 1)).update(
+        torch.tensor([0]), torch.zeros(1, 2)), ValueError, "x must have shape"),
+])
+def test_bad_input_gets_a_clear_error(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()

@@ -1,0 +1,92 @@
+import pytest
+import torch
+
+from companion import training
+from companion.seeding import randn
+
+
+def test_fit_recovers_least_squares(gen):
+    X = randn((512, 3), gen)
+    w_true = torch.tensor([[1.5], [-2.0], [0.5]])
+    y = X @ w_true + 0.1 * randn((512, 1), gen)
+    model = torch.nn.Linear(3, 1, bias=False)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    hist = training.fit(lambda b: ((model(b[0]) - b[1]) ** 2).mean(), opt, (X, y),
+                        batch_size=64, n_steps=600, generator=gen, progress=False)
+    w_ls = torch.linalg.lstsq(X, y).solution
+    assert torch.allclose(model.weight.T.detach(), w_ls, atol=0.02)
+    assert len(hist["loss"]) == 600 and hist.seconds > 0
+    assert hist.mean_last("loss", 50) < hist["loss"][0]
+
+
+def test_epochs_and_metrics(gen):
+    X = torch.arange(10.0).unsqueeze(1)
+    seen = []
+
+    def step(batch):
+        seen.append(batch.squeeze(1))
+        return {"loss": torch.tensor(1.0), "size": batch.shape[0]}
+
+    hist = training.fit(step, None, X, batch_size=3, n_epochs=2, generator=gen, progress=False)
+    assert len(hist) == 6 and hist["size"] == [3.0] * 6     # 3 full batches per epoch
+    first_epoch = torch.cat(seen[:3])
+    assert len(first_epoch.unique()) == 9                     # no repeats within an epoch
+
+
+def test_batches_cover_every_row_once(gen):
+    X, Y = torch.arange(10.0), torch.arange(10) * 2
+    got = list(training.batches((X, Y), 4, gen, drop_last=False))
+    xs = torch.cat([b[0] for b in got])
+    assert sorted(xs.tolist()) == list(range(10))
+    assert all(torch.equal(b[1], b[0].long() * 2) for b in got), "rows stay aligned"
+    assert [len(b[0]) for b in training.batches((X, Y), 4, gen)] == [4, 4]
+
+
+def test_callback_and_manual_updates(gen):
+    calls = []
+    training.fit(lambda b: 0.5, None, torch.zeros(8, 1), batch_size=2, n_steps=5,
+                 generator=gen, progress=False, callback=lambda s, h: calls.append(s))
+    assert calls == [1, 2, 3, 4, 5]
+
+
+def test_history_smoothing_is_a_running_mean():
+    h = training.History()
+    for v in [1, 2, 3, 4, 5]:
+        h.record({"loss": v})
+    assert h.smoothed("loss", 2) == [1.0, 1.5, 2.5, 3.5, 4.5]
+    with pytest.raises(KeyError, match="no metric 'acc'"):
+        h["acc"]
+
+
+@pytest.mark.parametrize("kwargs, exc, msg", [
+    (dict(n_steps=None, n_epochs=None), ValueError, "exactly one of n_steps and n_epochs"),
+    (dict(n_steps=1, n_epochs=1), ValueError, "exactly one of n_steps and n_epochs"),
+    (dict(n_steps=0), ValueError, "n_steps must be >= 1"),
+    (dict(n_steps=1, batch_size=0), ValueError, "batch_size must be >= 1"),
+    (dict(n_steps=1, clip_grad_norm=-1.0), ValueError, "clip_grad_norm must be > 0"),
+])
+def test_bad_arguments(kwargs, exc, msg):
+    model = torch.nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    args = dict(batch_size=2, progress=False)
+    args.update(kwargs)
+    with pytest.raises(exc, match=msg):
+        training.fit(lambda b: model(b).mean(), opt, torch.zeros(4, 1), **args)
+
+
+def test_bad_data_and_losses():
+    model = torch.nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="share a non-empty first dimension"):
+        training.fit(lambda b: 0, None, (torch.zeros(4, 1), torch.zeros(3)), batch_size=2,
+                     n_steps=1, progress=False)
+    with pytest.raises(TypeError, match="data must be a tensor"):
+        training.fit(lambda b: 0, None, [[1.0]], batch_size=1, n_steps=1, progress=False)
+    with pytest.raises(ValueError, match="scalar loss tensor"):
+        training.fit(lambda b: model(b), opt, torch.zeros(4, 1), batch_size=2, n_steps=1,
+                     progress=False)
+    with pytest.raises(ValueError, match="must contain a 'loss'"):
+        training.fit(lambda b: {"acc": 1.0}, None, torch.zeros(4, 1), batch_size=2, n_steps=1,
+                     progress=False)
+    with pytest.raises(TypeError, match="optimizer must be"):
+        training.fit(lambda b: 0, "sgd", torch.zeros(4, 1), batch_size=2, n_steps=1)
