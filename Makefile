@@ -10,6 +10,8 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 # Progress bars are for live kernels; the built book and the tests show results only.
 export TQDM_DISABLE := 1
+# Sliders: only the static form when executing without a reader (see companion/sliders.py).
+export ABNN_STATIC_SLIDERS := 1
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PATH := $(BIN):$(PATH)
@@ -33,7 +35,7 @@ build-book:
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
 unit: install
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q tests --ignore=tests/browser
 
 nbval: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax \

@@ -12,7 +12,9 @@ displays in two ways, and the front end picks:
   ``live_range`` is given, lets the reader pick any value in that range, calling
   ``frame_fn`` again in the kernel.
 
-The book's build prefers the static form (``_config.yml`` drops the widget mime type).
+The book's build prefers the static form (``_config.yml`` drops the widget mime type) and
+sets ``ABNN_STATIC_SLIDERS=1``, which leaves the live form out altogether: executed without
+a reader, the widget would only add its saved state (every frame again) to the page.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import html
 import io
 import json
 import math
+import os
 from typing import Callable, Optional, Sequence
 
 import matplotlib.pyplot as plt
@@ -168,6 +171,8 @@ class SliderFigure:
             "text/plain": f"<slider over {self.label}: {len(self.frames)} frames>",
             "text/html": self.to_html(),
         }
+        if os.environ.get("ABNN_STATIC_SLIDERS", "") not in ("", "0"):
+            return bundle
         try:
             w = self.widget()
             bundle[WIDGET_MIME] = {"version_major": 2, "version_minor": 0,

@@ -24,7 +24,3 @@ def _close_figures():
     yield
     plt.close("all")
 
-
-def within_se(estimate: float, truth: float, se: float, k: float = 5.0) -> bool:
-    """True when ``estimate`` lies within ``k`` standard errors of ``truth``."""
-    return abs(estimate - truth) <= k * se

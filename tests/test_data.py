@@ -6,7 +6,7 @@ import torch
 
 from companion import data
 from companion.seeding import seed_everything
-from conftest import within_se
+from helpers import within_se
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import torch
 
 from companion import samplers
 from companion.seeding import randn
-from conftest import within_se
+from helpers import within_se
 
 MU = torch.tensor([1.0, -2.0])
 SIGMA = torch.tensor([1.0, 0.5])

@@ -39,7 +39,8 @@ def test_frames_show_the_figure_for_each_value(s):
     assert len(set(s.frames)) == 3
 
 
-def test_bundle_offers_static_and_live_forms(s):
+def test_bundle_offers_static_and_live_forms(s, monkeypatch):
+    monkeypatch.delenv("ABNN_STATIC_SLIDERS", raising=False)
     bundle = s._repr_mimebundle_()
     assert "text/html" in bundle and WIDGET_MIME in bundle
     assert bundle[WIDGET_MIME]["model_id"] == s.widget().model_id
@@ -89,3 +90,9 @@ def test_frame_function_must_return_a_figure():
         sliders.slider(lambda v: v, [1])
     with pytest.raises(TypeError, match="frame_fn must be callable"):
         sliders.slider(None, [1])
+
+
+def test_static_only_when_executing_without_a_reader(s, monkeypatch):
+    monkeypatch.setenv("ABNN_STATIC_SLIDERS", "1")
+    bundle = s._repr_mimebundle_()
+    assert WIDGET_MIME not in bundle and "text/html" in bundle
