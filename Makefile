@@ -12,7 +12,6 @@ STAMP := $(VENV)/.installed
 export TQDM_DISABLE := 1
 # Sliders: only the static form when executing without a reader (see companion/sliders.py).
 export ABNN_STATIC_SLIDERS := 1
-export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PATH := $(BIN):$(PATH)
 

@@ -99,7 +99,6 @@ def main() -> int:
                         help="seconds a notebook may take (default 60)")
     args = parser.parse_args()
     os.environ.setdefault("TQDM_DISABLE", "1")
-    os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("ABNN_STATIC_SLIDERS", "1")
     paths = args.notebooks or sorted((ROOT / "chapters").glob("*.ipynb"))
     rows = []

@@ -44,6 +44,7 @@ __all__ = [
     "ring_mode_stats",
     "ring_of_gaussians",
     "two_moons",
+    "two_moons_log_prob",
 ]
 
 _MNIST_HOST = ("ossci-datasets.s3.amazonaws.com", 443)
@@ -290,6 +291,25 @@ def two_moons(n: int, generator: Optional[torch.Generator] = None, *, noise: flo
     lower = torch.stack([1 - t.cos(), 0.5 - t.sin()], dim=1)
     x = torch.where(which[:, None] == 0, upper, lower) + noise * randn((n, 2), generator)
     return x.to(device) if device is not None else x
+
+
+def two_moons_log_prob(x: Tensor, noise: float = 0.1, n_quad: int = 2000) -> Tensor:
+    r"""Exact log-density of :func:`two_moons` (up to quadrature error), for (n, 2) points.
+
+    $p(x) = \tfrac12 \sum_{m} \frac1\pi \int_0^\pi \mathcal N(x; a_m(t), \sigma^2 I)\,dt$
+    with the arcs $a_1(t) = (\cos t, \sin t)$ and $a_2(t) = (1 - \cos t, \tfrac12 - \sin t)$,
+    the integral taken by the midpoint rule on ``n_quad`` points.
+    """
+    check_tensor("x", x, ndim=2, last_dim=2, floating=True)
+    noise = check_number("noise", noise, positive=True)
+    n_quad = check_int("n_quad", n_quad, min_value=10)
+    t = (torch.arange(n_quad, dtype=x.dtype, device=x.device) + 0.5) * (math.pi / n_quad)
+    arcs = torch.cat([torch.stack([t.cos(), t.sin()], 1),
+                      torch.stack([1 - t.cos(), 0.5 - t.sin()], 1)])          # (2 n_quad, 2)
+    sq = torch.cdist(x, arcs) ** 2                                             # (n, 2 n_quad)
+    log_gauss = -sq / (2 * noise**2) - math.log(2 * math.pi * noise**2)
+    # each arc point carries weight (1/2) * (1/n_quad)
+    return torch.logsumexp(log_gauss, dim=1) - math.log(2 * n_quad)
 
 
 def bars(n: int, generator: Optional[torch.Generator] = None, *, size: int = 4,

@@ -31,6 +31,7 @@ __all__ = [
     "gradient_descent",
     "grid",
     "laplace_free_energy",
+    "moments",
 ]
 
 Number = Union[float, Tensor]
@@ -211,6 +212,20 @@ def entropy(density: Tensor, cell: float = 1.0) -> float:
     p = density.reshape(-1)
     nz = p > 0
     return float(-(p[nz] * p[nz].log()).sum() * cell)
+
+
+def moments(values: Tensor, density: Tensor, cell: float = 1.0) -> tuple[float, float]:
+    """Mean and standard deviation of a one-dimensional density given on the grid ``values``."""
+    check_tensor("values", values, ndim=1, floating=True)
+    check_tensor("density", density, ndim=1, floating=True)
+    if values.shape != density.shape:
+        raise ValueError(f"values and density must have the same shape, got "
+                         f"{tuple(values.shape)} and {tuple(density.shape)}")
+    cell = check_number("cell", cell, positive=True)
+    mass = density.sum() * cell
+    mean = (values * density).sum() * cell / mass
+    var = ((values - mean) ** 2 * density).sum() * cell / mass
+    return float(mean), float(var.sqrt())
 
 
 def laplace_free_energy(e_min: Number, curvature: Number, beta: float) -> Number:

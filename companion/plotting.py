@@ -76,8 +76,10 @@ def energy_landscape(energy_fn: Callable[[Tensor], Tensor], *, xlim=(-3, 3), yli
                      n: int = 150, ax=None, levels: int = 30, cmap: str = "viridis",
                      title: Optional[str] = None, xlabel: str = "$y_1$", ylabel: str = "$y_2$",
                      colorbar: bool = True, clip_quantile: Optional[float] = 0.98,
-                     device=None):
+                     cbar_label: str = "energy", device=None):
     """Filled contours of a 2-D energy ``energy_fn`` ((B, 2) -> (B,)); returns ``(fig, ax)``.
+
+    (Any scalar field works, e.g. a density: set ``cbar_label`` accordingly.)
 
     ``clip_quantile`` caps the colour scale at that quantile of the energy, so that a few
     huge values far from the minima do not wash out the structure near them.
@@ -91,7 +93,7 @@ def energy_landscape(energy_fn: Callable[[Tensor], Tensor], *, xlim=(-3, 3), yli
     cs = ax.contourf(X, Y, np.minimum(Z, vmax), levels=np.linspace(vmin, vmax, levels),
                      cmap=cmap, extend="max" if clip_quantile else "neither")
     if colorbar:
-        fig.colorbar(cs, ax=ax, label="energy")
+        fig.colorbar(cs, ax=ax, label=cbar_label)
     ax.set(xlabel=xlabel, ylabel=ylabel, xlim=xlim, ylim=ylim, aspect="equal")
     if title:
         ax.set_title(title)

@@ -10,6 +10,7 @@ show results, not progress bars).
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Mapping, Optional, Sequence, Union
@@ -21,7 +22,7 @@ from tqdm.auto import tqdm
 from ._checks import check_callable, check_generator, check_int, check_number
 from .seeding import randperm
 
-__all__ = ["History", "batches", "fit"]
+__all__ = ["History", "Snapshots", "batches", "fit", "knn_accuracy"]
 
 Data = Union[Tensor, Sequence[Tensor]]
 
@@ -62,6 +63,54 @@ class History:
         return out
 
 
+class Snapshots:
+    """A :func:`fit` callback that keeps a copy of ``model``'s weights every ``every`` steps
+    (and at step 0, when created), plus whatever ``extra()`` returns at those steps: the
+    frames of a slider over training."""
+
+    def __init__(self, model: torch.nn.Module, every: int,
+                 extra: Optional[Callable[[], object]] = None):
+        if not isinstance(model, torch.nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        self.model, self.every, self.extra = model, check_int("every", every, min_value=1), extra
+        if extra is not None:
+            check_callable("extra", extra)
+        self.steps: list[int] = []
+        self.states: dict[int, dict] = {}
+        self.extras: dict[int, object] = {}
+        self._keep(0)
+
+    def _keep(self, step: int) -> None:
+        self.steps.append(step)
+        self.states[step] = {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}
+        if self.extra is not None:
+            self.extras[step] = self.extra()
+
+    def __call__(self, step: int, history: History) -> None:
+        if step % self.every == 0:
+            self._keep(step)
+
+    def load(self, step: int, into: torch.nn.Module) -> torch.nn.Module:
+        """Load the weights kept at ``step`` into ``into`` (a module of the same shape)."""
+        if step not in self.states:
+            raise KeyError(f"no snapshot at step {step}; kept: {self.steps}")
+        into.load_state_dict(self.states[step])
+        return into
+
+
+@torch.no_grad()
+def knn_accuracy(z_train: Tensor, y_train: Tensor, z_test: Tensor, y_test: Tensor,
+                 k: int = 5) -> float:
+    """Accuracy of a ``k``-nearest-neighbour vote (Euclidean) in an embedding space."""
+    k = check_int("k", k, min_value=1, max_value=len(z_train))
+    if z_train.shape[1:] != z_test.shape[1:]:
+        raise ValueError(f"z_train and z_test must have the same width, got "
+                         f"{tuple(z_train.shape)} and {tuple(z_test.shape)}")
+    nearest = torch.cdist(z_test, z_train).topk(k, largest=False).indices
+    votes = y_train[nearest]                                   # (n_test, k)
+    return float((votes.mode(dim=1).values == y_test).float().mean())
+
+
 def _as_tuple(name: str, data: Data) -> tuple[Tensor, ...]:
     tensors = (data,) if isinstance(data, Tensor) else tuple(data)
     if not tensors or not all(isinstance(t, Tensor) for t in tensors):
@@ -95,14 +144,15 @@ def batches(data: Data, batch_size: int, generator: Optional[torch.Generator] = 
 def fit(step_fn: Callable, optimizer: Optional[torch.optim.Optimizer], data: Data, *,
         batch_size: int, n_steps: Optional[int] = None, n_epochs: Optional[int] = None,
         generator: Optional[torch.Generator] = None, clip_grad_norm: Optional[float] = None,
-        progress: bool = True, desc: str = "training",
+        scheduler=None, progress: bool = True, desc: str = "training",
         callback: Optional[Callable[[int, History], None]] = None) -> History:
     """Train for ``n_steps`` mini-batches (or ``n_epochs`` passes) over ``data``.
 
     ``step_fn(batch)`` returns the loss, a scalar tensor, or a dict with key ``"loss"`` and
     any other numbers to record. When ``optimizer`` is given, ``fit`` zeroes the
     gradients, calls ``loss.backward()``, clips the gradient norm to ``clip_grad_norm`` if
-    set, and steps. With ``optimizer=None``, ``step_fn`` updates the parameters itself (e.g.
+    set, and steps (then steps ``scheduler``, a ``torch.optim.lr_scheduler`` object, if
+    given). With ``optimizer=None``, ``step_fn`` updates the parameters itself (e.g.
     a Hebbian or wake-sleep rule) and may return plain numbers. ``callback(step, history)``
     runs after every step. Returns the :class:`History` of every recorded value.
     """
@@ -123,12 +173,17 @@ def fit(step_fn: Callable, optimizer: Optional[torch.optim.Optimizer], data: Dat
         clip_grad_norm = check_number("clip_grad_norm", clip_grad_norm, positive=True)
     if callback is not None:
         check_callable("callback", callback)
+    if scheduler is not None and not hasattr(scheduler, "step"):
+        raise TypeError(f"scheduler must be a torch.optim.lr_scheduler object, "
+                        f"got {type(scheduler).__name__}")
     params = ([p for group in optimizer.param_groups for p in group["params"]]
               if optimizer is not None else [])
 
     history = History()
-    bar_kwargs = {} if progress else {"disable": True}
-    bar = tqdm(total=n_steps, desc=desc, leave=False, **bar_kwargs)
+    # tqdm's notebook bar ignores TQDM_DISABLE, so honour it here for every front end
+    if os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true", "yes"):
+        progress = False
+    bar = tqdm(total=n_steps, desc=desc, leave=False, disable=not progress)
     start = time.perf_counter()
     step = 0
     try:
@@ -148,6 +203,8 @@ def fit(step_fn: Callable, optimizer: Optional[torch.optim.Optimizer], data: Dat
                     if clip_grad_norm is not None:
                         torch.nn.utils.clip_grad_norm_(params, clip_grad_norm)
                     optimizer.step()
+                    if scheduler is not None:
+                        scheduler.step()
                 record = dict(out) if isinstance(out, Mapping) else {"loss": out}
                 history.record({k: (v.detach().item() if isinstance(v, Tensor) else v)
                                 for k, v in record.items()})

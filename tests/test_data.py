@@ -136,3 +136,14 @@ def test_bars_frequencies_match_the_exact_distribution(gen):
 def test_bad_input_gets_a_clear_error(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()
+
+
+def test_two_moons_log_prob_is_a_normalised_density_of_the_samples(gen):
+    from companion.energy import grid
+
+    pts, cell = grid((-2.5, 3.5), (-2.0, 2.5), 300)
+    assert abs(data.two_moons_log_prob(pts.double()).exp().sum().item() * cell - 1) < 1e-3
+    # the samples are more likely under it than under a broad Gaussian of the same moments
+    x = data.two_moons(4000, gen)
+    gauss = torch.distributions.MultivariateNormal(x.mean(0), torch.cov(x.T))
+    assert data.two_moons_log_prob(x).mean() > gauss.log_prob(x).mean() + 0.5

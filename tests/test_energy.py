@@ -149,3 +149,12 @@ def test_grid_covers_the_box():
 def test_bad_input_gets_a_clear_error(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()
+
+
+def test_moments_of_a_gaussian_on_a_grid():
+    y = torch.linspace(-10, 10, 4001, dtype=torch.float64)
+    p = torch.exp(-0.5 * ((y - 1.5) / 0.7) ** 2)              # unnormalised is fine
+    mean, std = energy.moments(y, p, (y[1] - y[0]).item())
+    assert abs(mean - 1.5) < 1e-9 and abs(std - 0.7) < 1e-9
+    with pytest.raises(ValueError, match="same shape"):
+        energy.moments(y, p[:-1])

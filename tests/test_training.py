@@ -90,3 +90,49 @@ def test_bad_data_and_losses():
                      progress=False)
     with pytest.raises(TypeError, match="optimizer must be"):
         training.fit(lambda b: 0, "sgd", torch.zeros(4, 1), batch_size=2, n_steps=1)
+
+
+def test_snapshots_keep_weights_and_extras(gen):
+    model = torch.nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    snaps = training.Snapshots(model, every=2, extra=lambda: model.weight.item())
+    w0 = model.weight.item()
+    training.fit(lambda b: (model(b) - 1).pow(2).mean(), opt, torch.ones(8, 1), batch_size=2,
+                 n_steps=4, generator=gen, progress=False, callback=snaps)
+    assert snaps.steps == [0, 2, 4] and snaps.extras[0] == w0
+    twin = snaps.load(0, torch.nn.Linear(1, 1))
+    assert twin.weight.item() == w0 and snaps.extras[4] == model.weight.item()
+    with pytest.raises(KeyError, match="no snapshot at step 3"):
+        snaps.load(3, twin)
+
+
+def test_scheduler_is_stepped(gen):
+    model = torch.nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    training.fit(lambda b: model(b).mean(), opt, torch.ones(4, 1), batch_size=2, n_steps=3,
+                 generator=gen, progress=False, scheduler=sched)
+    assert abs(opt.param_groups[0]["lr"] - 0.125) < 1e-12
+    with pytest.raises(TypeError, match="scheduler must be"):
+        training.fit(lambda b: model(b).mean(), opt, torch.ones(4, 1), batch_size=2, n_steps=1,
+                     progress=False, scheduler=3)
+
+
+def test_knn_accuracy_matches_a_brute_force_vote():
+    g = torch.Generator().manual_seed(0)
+    # two classes and an odd k: a vote can never tie
+    zt, yt = torch.randn(200, 2, generator=g), torch.randint(2, (200,), generator=g)
+    zq, yq = torch.randn(50, 2, generator=g), torch.randint(2, (50,), generator=g)
+    correct = 0
+    for z, y in zip(zq, yq):
+        d = ((zt - z) ** 2).sum(1)
+        votes = yt[d.argsort()[:3]].tolist()
+        winner = max(set(votes), key=votes.count)
+        correct += int(winner == y.item())
+    assert abs(training.knn_accuracy(zt, yt, zq, yq, k=3) - correct / 50) < 1e-6
+
+
+def test_progress_bar_respects_tqdm_disable(gen, monkeypatch, capsys):
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    training.fit(lambda b: 0.0, None, torch.zeros(4, 1), batch_size=2, n_steps=2, generator=gen)
+    assert capsys.readouterr().err == ""

@@ -1,0 +1,424 @@
+r"""Chapter 2: training energy functions.
+
+Maximum likelihood for $p_\theta(x) = e^{-E_\theta(x)} / Z_\theta$ has the gradient
+
+$$-\nabla_\theta \log p_\theta(x) = \nabla_\theta E_\theta(x)
+  - \mathbb E_{x' \sim p_\theta}\big[\nabla_\theta E_\theta(x')\big]:$$
+
+push the energy of the data down (the positive phase) and the energy of the model's own
+samples up (the negative phase). *Contrastive methods* approximate the negative phase with
+samples: from MCMC (:class:`LangevinEBM`, contrastive divergence in
+:mod:`companion.boltzmann`, :func:`contrastive_backprop_loss`), from a known noise
+distribution (:class:`NCEModel`), or from pairs of inputs (:func:`siamese_loss`).
+*Regularised latent-variable methods* instead limit the volume of low energy:
+:class:`SparseCoding`. The module also holds the small directed model used for comparison
+(:class:`SigmoidBeliefNet`) and the energy forms of mixtures and products of experts.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from . import samplers
+from ._checks import (check_callable, check_generator, check_int, check_number,
+                      check_probability, check_tensor)
+from .boltzmann import all_binary_states
+from .seeding import rand, randn, randperm
+
+__all__ = [
+    "GaussianNoise",
+    "LangevinConfig",
+    "LangevinEBM",
+    "MLPEnergy",
+    "NCEModel",
+    "SigmoidBeliefNet",
+    "SparseCoding",
+    "contrastive_backprop_loss",
+    "contrastive_loss",
+    "make_pairs",
+    "mixture_energy",
+    "mlp",
+    "product_energy",
+    "siamese_loss",
+]
+
+
+def mlp(sizes: Sequence[int], activation: Callable[[], nn.Module] = nn.SiLU) -> nn.Sequential:
+    """A multilayer perceptron with layer widths ``sizes`` (input first, output last) and
+    ``activation`` between the linear layers."""
+    sizes = [check_int(f"sizes[{i}]", s, min_value=1) for i, s in enumerate(sizes)]
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least an input and an output width, got {sizes}")
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(activation())
+    return nn.Sequential(*layers)
+
+
+class MLPEnergy(nn.Module):
+    r"""An energy $E_\theta(x)$ given by a multilayer perceptron with SiLU units.
+
+    Maps (B, in_dim) to (B,). SiLU (smooth) rather than ReLU, so that $\nabla_x E$, which
+    Langevin sampling follows, is continuous.
+    """
+
+    def __init__(self, in_dim: int, hidden: int = 128, n_hidden_layers: int = 2):
+        super().__init__()
+        n_hidden_layers = check_int("n_hidden_layers", n_hidden_layers, min_value=1)
+        self.net = mlp([in_dim] + [hidden] * n_hidden_layers + [1], nn.SiLU)
+        self.in_dim = in_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_tensor("x", x, ndim=2, last_dim=self.in_dim, floating=True)
+        return self.net(x).squeeze(1)
+
+
+def contrastive_loss(e_pos: Tensor, e_neg: Tensor, alpha: float = 0.1) -> tuple[Tensor, dict]:
+    r"""The contrastive loss of Du and Mordatch (2019):
+
+    $$\mathcal L = \overline{E(x^+)} - \overline{E(x^-)}
+      + \alpha\big(\overline{E(x^+)^2} + \overline{E(x^-)^2}\big).$$
+
+    ``e_pos``: energies of data (B,); ``e_neg``: energies of samples (B',), which must
+    carry no gradient into the sampler. The first two terms are the maximum-likelihood
+    gradient with the negative phase estimated by the samples; the $\alpha$ term keeps the
+    energies near zero, which the loss alone leaves free (only differences matter).
+    Returns the loss and a dict of statistics.
+    """
+    check_tensor("e_pos", e_pos, ndim=1, floating=True)
+    check_tensor("e_neg", e_neg, ndim=1, floating=True)
+    alpha = check_number("alpha", alpha, nonnegative=True)
+    loss = e_pos.mean() - e_neg.mean() + alpha * ((e_pos**2).mean() + (e_neg**2).mean())
+    stats = {"loss": loss, "e_pos": e_pos.mean().detach(), "e_neg": e_neg.mean().detach()}
+    return loss, stats
+
+
+@dataclass
+class LangevinConfig:
+    """Sampling settings for :class:`LangevinEBM`.
+
+    ``n_steps`` Langevin steps of size ``step_size`` per training step, with noise scaled by
+    ``noise_scale`` (1 = exact Langevin); a replay buffer of ``buffer_size`` persistent
+    samples, each restarted from uniform noise on [-``init_range``, ``init_range``]^d with
+    probability ``reinit_prob``; ``alpha`` weights the energy regulariser.
+    """
+
+    n_steps: int = 30
+    step_size: float = 1e-3
+    noise_scale: float = 1.0
+    buffer_size: int = 10_000
+    reinit_prob: float = 0.05
+    init_range: float = 3.0
+    alpha: float = 0.1
+    grad_clip: Optional[float] = None
+
+
+class LangevinEBM:
+    """Contrastive training of an energy with Langevin samples from a replay buffer.
+
+    Each :meth:`step` draws negatives from the buffer, runs Langevin dynamics on the current
+    energy, writes them back and returns :func:`contrastive_loss` (Du and Mordatch, 2019).
+    The energy, the sampler and the loss stay separate: ``model`` is any module mapping
+    (B, d) to (B,), the sampler is :func:`companion.samplers.langevin`.
+    """
+
+    def __init__(self, model: nn.Module, dim: int, config: LangevinConfig = LangevinConfig(),
+                 generator: Optional[torch.Generator] = None, device=None):
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        if not isinstance(config, LangevinConfig):
+            raise TypeError(f"config must be a LangevinConfig, got {type(config).__name__}")
+        self.model, self.config, self.dim = model, config, check_int("dim", dim, min_value=1)
+        self.generator = check_generator("generator", generator)
+        self.device = device
+        r = check_number("config.init_range", config.init_range, positive=True)
+        self.init_fn = lambda n, g: (2 * r * rand((n, self.dim), g, device) - r)
+        self.buffer = samplers.ReplayBuffer(config.buffer_size, self.init_fn,
+                                            reinit_prob=config.reinit_prob, generator=generator)
+
+    def sample(self, x0: Tensor, n_steps: Optional[int] = None, **kw):
+        """Langevin samples of the current energy, started at ``x0``."""
+        c = self.config
+        return samplers.langevin(self.model, x0, n_steps=c.n_steps if n_steps is None else n_steps,
+                                 step_size=c.step_size, noise_scale=c.noise_scale,
+                                 grad_clip=c.grad_clip, generator=self.generator, **kw)
+
+    def step(self, x_pos: Tensor) -> dict:
+        """One contrastive step on a batch of data: returns the loss dict for :func:`fit`."""
+        check_tensor("x_pos", x_pos, ndim=2, last_dim=self.dim, floating=True)
+        x_neg, idx = self.buffer.sample(x_pos.shape[0], self.generator)
+        x_neg = self.sample(x_neg.to(x_pos.device))
+        self.buffer.update(idx, x_neg)
+        _, stats = contrastive_loss(self.model(x_pos), self.model(x_neg), self.config.alpha)
+        return stats
+
+
+def contrastive_backprop_loss(model: Callable[[Tensor], Tensor], x: Tensor, *, n_steps: int,
+                              step_size: float, noise_scale: float = 1.0,
+                              generator: Optional[torch.Generator] = None,
+                              alpha: float = 0.0, bounds=None) -> tuple[Tensor, Tensor]:
+    r"""Contrastive backpropagation (Hinton, Osindero, Welling and Teh, 2006).
+
+    The confabulation $\hat x$ starts *at the data* $x$ and follows the energy's gradient
+    noisily for a few (``n_steps``) Langevin steps. The update
+    $\Delta w = a\,\big(-\partial E(x)/\partial w + \partial E(\hat x)/\partial w\big)$
+    is gradient descent on $E(x) - E(\hat x)$ with $\hat x$ held fixed, which is the loss
+    returned (plus $\alpha$ times the mean squared energies, as in :func:`contrastive_loss`).
+    Returns ``(loss, x_hat)``.
+    """
+    check_callable("model", model)
+    check_tensor("x", x, floating=True, min_batch=1)
+    x_hat = samplers.langevin(model, x, n_steps=n_steps, step_size=step_size,
+                              noise_scale=noise_scale, generator=generator, bounds=bounds)
+    loss, _ = contrastive_loss(model(x), model(x_hat), alpha)
+    return loss, x_hat
+
+
+class GaussianNoise:
+    """The noise distribution of NCE: a Gaussian with ``mean`` (d,) and covariance ``cov`` (d, d),
+    sampled with an explicit generator."""
+
+    def __init__(self, mean: Tensor, cov: Tensor):
+        check_tensor("mean", mean, ndim=1, floating=True)
+        check_tensor("cov", cov, ndim=2, floating=True)
+        if cov.shape != (mean.shape[0], mean.shape[0]):
+            raise ValueError(f"cov must have shape {(mean.shape[0], mean.shape[0])}, "
+                             f"got {tuple(cov.shape)}")
+        self.mean, self.cov = mean, cov
+        self.chol = torch.linalg.cholesky(cov)      # raises if cov is not positive definite
+        self._dist = torch.distributions.MultivariateNormal(mean, scale_tril=self.chol)
+
+    def sample(self, n: int, generator: Optional[torch.Generator] = None) -> Tensor:
+        n = check_int("n", n, min_value=1)
+        z = randn((n, self.mean.shape[0]), generator, self.mean.device, self.mean.dtype)
+        return self.mean + z @ self.chol.T
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        return self._dist.log_prob(x)
+
+
+class NCEModel(nn.Module):
+    r"""Noise-contrastive estimation (Gutmann and Hyvärinen, 2010).
+
+    The model's log-density is $\log p_\theta(x) = -E_\theta(x) - c$, with the log
+    normaliser $c$ learned as a parameter. NCE trains a logistic classifier between data
+    and samples of a noise distribution with known log-density $\log q(x)$, using the logit
+    $G(x) = \log p_\theta(x) - \log q(x)$. At the optimum $p_\theta$ is the data density and
+    is normalised: no partition function is ever computed, it is *learned*.
+    """
+
+    def __init__(self, energy: nn.Module):
+        super().__init__()
+        if not isinstance(energy, nn.Module):
+            raise TypeError(f"energy must be a torch.nn.Module, got {type(energy).__name__}")
+        self.energy = energy
+        self.log_z = nn.Parameter(torch.zeros(()))
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        return -self.energy(x) - self.log_z
+
+    def loss(self, x_data: Tensor, x_noise: Tensor, noise_log_prob: Callable[[Tensor], Tensor]
+             ) -> Tensor:
+        r"""$-\overline{\log\sigma(G(x))} - \nu\,\overline{\log(1-\sigma(G(y)))}$ for data x and
+        noise y, with $\nu$ = (number of noise samples) / (number of data samples) and
+        $G(u) = \log p_\theta(u) - \log q(u) - \log\nu$."""
+        check_tensor("x_data", x_data, ndim=2, floating=True, min_batch=1)
+        check_tensor("x_noise", x_noise, ndim=2, floating=True, min_batch=1)
+        check_callable("noise_log_prob", noise_log_prob)
+        nu = x_noise.shape[0] / x_data.shape[0]
+        g_data = self.log_prob(x_data) - noise_log_prob(x_data) - math.log(nu)
+        g_noise = self.log_prob(x_noise) - noise_log_prob(x_noise) - math.log(nu)
+        return -(nn.functional.logsigmoid(g_data).mean()
+                 + nu * nn.functional.logsigmoid(-g_noise).mean())
+
+
+def make_pairs(labels: Tensor, generator: Optional[torch.Generator] = None,
+               p_same: float = 0.5) -> tuple[Tensor, Tensor, Tensor]:
+    """Pair every example with a random partner of the same label (with probability
+    ``p_same``) or of another label. Returns ``(i, j, same)``: the indices of the two members
+    of each pair, (B,) each, and the 0/1 target ``same`` (B,)."""
+    check_tensor("labels", labels, ndim=1, min_batch=2)
+    p_same = check_probability("p_same", p_same)
+    n, device = labels.shape[0], labels.device
+    i = torch.arange(n, device=device)
+    # same-label partners: shuffle, group by label, pair each member with the next in its group
+    perm = randperm(n, generator, device)
+    sorted_labels, order = torch.sort(labels[perm], stable=True)
+    members = perm[order]                                    # grouped by label, random within
+    _, counts = torch.unique_consecutive(sorted_labels, return_counts=True)
+    starts = torch.repeat_interleave(torch.cumsum(counts, 0) - counts, counts)
+    ends = torch.repeat_interleave(torch.cumsum(counts, 0), counts)
+    nxt = torch.arange(n, device=device) + 1
+    nxt = torch.where(nxt < ends, nxt, starts)               # wrap around within the group
+    same_partner = torch.empty_like(i)
+    same_partner[members] = members[nxt]
+    # other-label partners: the first of a few random candidates with a different label
+    cand = torch.stack([randperm(n, generator, device) for _ in range(8)])          # (8, n)
+    first = (labels[cand] != labels[None, :]).float().argmax(dim=0)
+    other_partner = cand[first, i]
+    want_same = rand((n,), generator, device) < p_same
+    j = torch.where(want_same, same_partner, other_partner)
+    return i, j, (labels[j] == labels).to(torch.float32)
+
+
+def siamese_loss(z_a: Tensor, z_b: Tensor, same: Tensor, margin: float = 1.0) -> Tensor:
+    r"""The contrastive loss of Hadsell, Chopra and LeCun (2006) on pairs of embeddings.
+
+    The energy of a pair is the distance $D = \lVert z_a - z_b \rVert$. Similar pairs
+    (``same`` = 1) have their energy pushed down, $D^2$; dissimilar pairs are pushed up
+    until they are ``margin`` apart, $\max(0, m - D)^2$. Returns the mean over pairs.
+    """
+    check_tensor("z_a", z_a, ndim=2, floating=True)
+    check_tensor("z_b", z_b, ndim=2, floating=True)
+    if z_a.shape != z_b.shape or same.shape != z_a.shape[:1]:
+        raise ValueError(f"z_a, z_b must share a shape (B, k) and same must be (B,), got "
+                         f"{tuple(z_a.shape)}, {tuple(z_b.shape)}, {tuple(same.shape)}")
+    margin = check_number("margin", margin, positive=True)
+    d = (z_a - z_b).pow(2).sum(1).add(1e-12).sqrt()
+    same = same.to(d.dtype)
+    return (same * d**2 + (1 - same) * nn.functional.relu(margin - d) ** 2).mean()
+
+
+# ------------------------------------------------------------ regularised latent variables
+
+class SparseCoding(nn.Module):
+    r"""Sparse coding (Olshausen and Field, 1996): a regularised latent-variable energy.
+
+    $$E(x, z) = \tfrac12 \lVert x - D z \rVert^2 + \lambda \lVert z \rVert_1,\qquad
+      F(x) = \min_z E(x, z).$$
+
+    The dictionary $D$ (n_features, n_atoms) has unit-norm columns (atoms). The $\ell_1$
+    penalty limits how many atoms a code may use, and so limits the volume of inputs that
+    can be reconstructed well: the energy is low near the data and higher elsewhere, with
+    no negative samples. Inference is FISTA (Beck and Teboulle, 2009); learning alternates
+    inference with a gradient step on $D$.
+    """
+
+    def __init__(self, n_features: int, n_atoms: int, lam: float = 0.1, *,
+                 generator: Optional[torch.Generator] = None):
+        super().__init__()
+        self.n_features = check_int("n_features", n_features, min_value=1)
+        self.n_atoms = check_int("n_atoms", n_atoms, min_value=1)
+        self.lam = check_number("lam", lam, nonnegative=True)
+        D = randn((self.n_features, self.n_atoms), generator)
+        self.D = nn.Parameter(D / D.norm(dim=0, keepdim=True), requires_grad=False)
+
+    @torch.no_grad()
+    def init_from_data_(self, x: Tensor, generator: Optional[torch.Generator] = None
+                        ) -> "SparseCoding":
+        """Start the atoms at ``n_atoms`` random rows of ``x`` (normalised): every atom then
+        begins where the data are, and none is left unused as random noise."""
+        check_tensor("x", x, ndim=2, last_dim=self.n_features, floating=True,
+                     min_batch=self.n_atoms)
+        rows = x[randperm(x.shape[0], generator, x.device)[: self.n_atoms]]
+        self.D.copy_((rows / rows.norm(dim=1, keepdim=True).clamp_min(1e-8)).T)
+        return self
+
+    def energy(self, x: Tensor, z: Tensor) -> Tensor:
+        r"""$E(x, z) = \frac12\lVert x - Dz\rVert^2 + \lambda\lVert z\rVert_1$ for (B, n) and (B, k)."""
+        check_tensor("x", x, ndim=2, last_dim=self.n_features, floating=True)
+        check_tensor("z", z, ndim=2, last_dim=self.n_atoms, floating=True)
+        return 0.5 * ((x - z @ self.D.T) ** 2).sum(1) + self.lam * z.abs().sum(1)
+
+    @torch.no_grad()
+    def infer(self, x: Tensor, n_steps: int = 100, z0: Optional[Tensor] = None) -> Tensor:
+        r"""$z^* = \operatorname{argmin}_z E(x, z)$ by FISTA: a proximal gradient step
+        $z \leftarrow S_{\lambda/L}\big(y + D^\top(x - D y)/L\big)$ (soft thresholding
+        $S_t(u) = \operatorname{sign}(u)\max(|u| - t, 0)$, $L = \lVert D\rVert_2^2$) with
+        Nesterov momentum on $y$."""
+        check_tensor("x", x, ndim=2, last_dim=self.n_features, floating=True)
+        n_steps = check_int("n_steps", n_steps, min_value=1)
+        D = self.D
+        L = torch.linalg.matrix_norm(D, ord=2) ** 2
+        z = torch.zeros(x.shape[0], self.n_atoms, dtype=x.dtype, device=x.device) \
+            if z0 is None else z0.clone()
+        y, t = z.clone(), 1.0
+        for _ in range(n_steps):
+            u = y + (x - y @ D.T) @ D / L
+            z_next = torch.sign(u) * (u.abs() - self.lam / L).clamp_min(0)
+            t_next = (1 + math.sqrt(1 + 4 * t * t)) / 2
+            y = z_next + ((t - 1) / t_next) * (z_next - z)
+            z, t = z_next, t_next
+        return z
+
+    @torch.no_grad()
+    def free_energy(self, x: Tensor, n_steps: int = 100) -> Tensor:
+        r"""$F(x) = \min_z E(x, z)$, with $z$ from :meth:`infer`."""
+        return self.energy(x, self.infer(x, n_steps))
+
+    @torch.no_grad()
+    def dictionary_step(self, x: Tensor, z: Tensor, lr: float) -> float:
+        r"""One gradient step on $D$ for $\frac12\lVert x - Dz\rVert^2$ averaged over the batch,
+        then columns renormalised to unit length. Returns the mean reconstruction error."""
+        lr = check_number("lr", lr, positive=True)
+        residual = x - z @ self.D.T                                 # (B, n)
+        self.D += lr * residual.T @ z / x.shape[0]
+        self.D /= self.D.norm(dim=0, keepdim=True).clamp_min(1e-8)
+        return float(0.5 * (residual**2).sum(1).mean())
+
+
+# --------------------------------------------------------------- directed model, densities
+
+class SigmoidBeliefNet(nn.Module):
+    r"""A two-layer directed model: $P(h) = \prod_j \sigma(c_j)^{h_j}(1-\sigma(c_j))^{1-h_j}$,
+    $P(v \mid h) = \prod_i \operatorname{Bernoulli}(v_i; \sigma(a_i + (W h)_i))$, and
+    $P(v) = \sum_h P(h) P(v \mid h)$. Sampling is ancestral (first $h$, then $v$): exact and
+    cheap; $P(v)$ needs a sum over all $h$ (done here by enumeration, small models only)."""
+
+    def __init__(self, n_visible: int, n_hidden: int, *, init_std: float = 1.0,
+                 generator: Optional[torch.Generator] = None):
+        super().__init__()
+        self.n_visible = check_int("n_visible", n_visible, min_value=1)
+        self.n_hidden = check_int("n_hidden", n_hidden, min_value=1, max_value=20)
+        self.W = nn.Parameter(init_std * randn((self.n_visible, self.n_hidden), generator))
+        self.a = nn.Parameter(init_std * randn((self.n_visible,), generator))
+        self.c = nn.Parameter(init_std * randn((self.n_hidden,), generator))
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: Optional[torch.Generator] = None) -> Tensor:
+        """``n`` exact samples of v by ancestral sampling: (n, n_visible)."""
+        n = check_int("n", n, min_value=1)
+        dtype, device = self.W.dtype, self.W.device
+        h = (rand((n, self.n_hidden), generator, device, dtype) < torch.sigmoid(self.c)).to(dtype)
+        p_v = torch.sigmoid(h @ self.W.T + self.a)
+        return (rand(p_v.shape, generator, device, dtype) < p_v).to(dtype)
+
+    def log_prob(self, v: Tensor) -> Tensor:
+        r"""$\log P(v) = \log \sum_h P(h) P(v \mid h)$ by enumerating all $2^H$ hidden states."""
+        check_tensor("v", v, ndim=2, last_dim=self.n_visible, floating=True)
+        h = all_binary_states(self.n_hidden, v.dtype, v.device)                # (2^H, H)
+        log_ph = (h * nn.functional.logsigmoid(self.c)
+                  + (1 - h) * nn.functional.logsigmoid(-self.c)).sum(1)       # (2^H,)
+        logits = h @ self.W.T + self.a                                        # (2^H, D)
+        log_pv_h = -nn.functional.binary_cross_entropy_with_logits(
+            logits[None].expand(v.shape[0], -1, -1), v[:, None, :].expand(-1, len(h), -1),
+            reduction="none").sum(-1)                                         # (B, 2^H)
+        return torch.logsumexp(log_ph[None] + log_pv_h, dim=1)
+
+
+def product_energy(energies: Sequence[Tensor]) -> Tensor:
+    r"""Energy of a product of experts, $\prod_k p_k \propto e^{-\sum_k E_k}$: the sum of energies."""
+    if not energies:
+        raise ValueError("energies must hold at least one tensor")
+    return torch.stack(list(energies)).sum(0)
+
+
+def mixture_energy(energies: Sequence[Tensor], weights: Optional[Sequence[float]] = None) -> Tensor:
+    r"""Energy of a mixture of normalised densities, $\sum_k w_k e^{-E_k}$:
+    $-\log\sum_k w_k e^{-E_k}$, a soft minimum of the experts' energies."""
+    if not energies:
+        raise ValueError("energies must hold at least one tensor")
+    stacked = torch.stack(list(energies))
+    k = stacked.shape[0]
+    w = torch.full((k,), 1.0 / k, dtype=stacked.dtype) if weights is None else \
+        torch.as_tensor(list(weights), dtype=stacked.dtype)
+    if w.shape != (k,) or (w < 0).any() or abs(float(w.sum()) - 1) > 1e-6:
+        raise ValueError(f"weights must be {k} non-negative numbers summing to 1, got {weights}")
+    w = w.to(stacked.device).view(k, *([1] * (stacked.dim() - 1)))
+    return -torch.logsumexp(torch.log(w) - stacked, dim=0)

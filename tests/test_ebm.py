@@ -1,0 +1,223 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from companion import ebm, samplers
+from companion.boltzmann import all_binary_states
+from helpers import within_se
+
+
+def test_mlp_and_energy_shapes():
+    net = ebm.mlp([3, 8, 8, 2])
+    assert [m.__class__.__name__ for m in net] == ["Linear", "SiLU", "Linear", "SiLU", "Linear"]
+    e = ebm.MLPEnergy(3, hidden=8)
+    assert e(torch.zeros(5, 3)).shape == (5,)
+
+
+def test_contrastive_loss_and_its_gradient():
+    e_pos = torch.tensor([0.5, -1.0], requires_grad=True)
+    e_neg = torch.tensor([2.0, 1.0, 0.0], requires_grad=True)
+    loss, stats_ = ebm.contrastive_loss(e_pos, e_neg, alpha=0.1)
+    want = (0.5 - 1.0) / 2 - 1.0 + 0.1 * ((0.25 + 1.0) / 2 + (4 + 1 + 0) / 3)
+    assert abs(loss.item() - want) < 1e-6 and abs(stats_["e_neg"].item() - 1.0) < 1e-6
+    loss.backward()
+    # d/dE(x+) = 1/B + 2 alpha E/B: data energies are pushed down, samples' pushed up
+    assert torch.allclose(e_pos.grad, (1 + 0.2 * e_pos.detach()) / 2)
+    assert torch.allclose(e_neg.grad, (-1 + 0.2 * e_neg.detach()) / 3)
+
+
+def test_langevin_ebm_step_advances_the_buffer_and_returns_the_loss():
+    g = torch.Generator().manual_seed(0)
+    model = ebm.MLPEnergy(2, hidden=8)
+    cfg = ebm.LangevinConfig(n_steps=3, step_size=0.01, buffer_size=50, reinit_prob=0.0)
+    trainer = ebm.LangevinEBM(model, 2, cfg, generator=g)
+    before = trainer.buffer.states.clone()
+    out = trainer.step(torch.randn(10, 2, generator=g))
+    changed = (trainer.buffer.states != before).any(dim=1)
+    assert changed.sum() == 10, "the ten sampled slots were advanced and written back"
+    assert set(out) == {"loss", "e_pos", "e_neg"} and out["loss"].requires_grad
+    assert before.abs().max() <= cfg.init_range
+
+
+def test_contrastive_backprop_gradient_is_the_corrected_rule():
+    g = torch.Generator().manual_seed(1)
+    model = ebm.MLPEnergy(4, hidden=6)
+    x = torch.rand(8, 4, generator=g)
+    loss, x_hat = ebm.contrastive_backprop_loss(model, x, n_steps=5, step_size=0.05,
+                                                generator=g)
+    params = list(model.parameters())
+    got = torch.autograd.grad(loss, params)
+    d_data = torch.autograd.grad(model(x).mean(), params)
+    d_conf = torch.autograd.grad(model(x_hat).mean(), params)
+    for a, b, c in zip(got, d_data, d_conf):
+        # the gradient is dE(x)/dw - dE(x_hat)/dw, so a descent step is the rule
+        # Delta w = a (-dE(x)/dw + dE(x_hat)/dw)
+        assert torch.allclose(a, b - c, atol=1e-6)
+    assert not x_hat.requires_grad and (x_hat != x).any()
+
+
+def test_nce_loss_is_log4_when_model_equals_noise():
+    noise = ebm.GaussianNoise(torch.zeros(2), torch.eye(2))
+
+    class Exact(torch.nn.Module):       # energy whose density is the noise density
+        def forward(self, x):
+            return 0.5 * (x**2).sum(1)
+
+    model = ebm.NCEModel(Exact())
+    with torch.no_grad():
+        model.log_z.fill_(math.log(2 * math.pi))
+    x = torch.randn(100, 2)
+    assert abs(model.loss(x, torch.randn(100, 2), noise.log_prob).item() - 2 * math.log(2)) < 1e-6
+
+
+def test_nce_learns_the_normaliser_of_a_gaussian():
+    g = torch.Generator().manual_seed(2)
+    data = 0.7 * torch.randn(20000, 1, generator=g) + 1.0
+
+    class Quadratic(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.m, self.log_s = torch.nn.Parameter(torch.zeros(())), torch.nn.Parameter(torch.zeros(()))
+
+        def forward(self, x):
+            return 0.5 * ((x[:, 0] - self.m) / self.log_s.exp()) ** 2
+
+    model = ebm.NCEModel(Quadratic())
+    noise = ebm.GaussianNoise(torch.tensor([0.5]), torch.tensor([[4.0]]))
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(600):
+        x = data[torch.randint(len(data), (512,), generator=g)]
+        loss = model.loss(x, noise.sample(1024, g), noise.log_prob)
+        opt.zero_grad(), loss.backward(), opt.step()
+    s = model.energy.log_s.exp().item()
+    assert abs(model.energy.m.item() - 1.0) < 0.05 and abs(s - 0.7) < 0.05
+    # the learned log-normaliser is that of the fitted Gaussian: log sqrt(2 pi) s
+    assert abs(model.log_z.item() - math.log(math.sqrt(2 * math.pi) * s)) < 0.05
+
+
+def test_gaussian_noise_agrees_with_scipy():
+    mean, cov = torch.tensor([1.0, -1.0]), torch.tensor([[2.0, 0.3], [0.3, 0.5]])
+    noise = ebm.GaussianNoise(mean, cov)
+    x = noise.sample(50000, torch.Generator().manual_seed(3))
+    assert torch.allclose(x.mean(0), mean, atol=0.03)
+    assert torch.allclose(torch.cov(x.T), cov, atol=0.05)
+    pts = torch.tensor([[0.0, 0.0], [1.0, 2.0]])
+    ref = stats.multivariate_normal(mean.numpy(), cov.numpy()).logpdf(pts.numpy())
+    np.testing.assert_allclose(noise.log_prob(pts).numpy(), ref, rtol=1e-5)
+
+
+def test_siamese_loss_values():
+    za = torch.tensor([[0.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    zb = torch.tensor([[3.0, 4.0], [0.6, 0.8], [3.0, 4.0]])
+    same = torch.tensor([1.0, 0.0, 0.0])
+    # similar pair: D^2 = 25; dissimilar pair at D = 1 < m = 2: (2 - 1)^2; far pair: 0
+    assert abs(ebm.siamese_loss(za, zb, same, margin=2.0).item() - (25 + 1 + 0) / 3) < 1e-5
+
+
+def test_make_pairs_balances_similar_and_dissimilar_pairs():
+    g = torch.Generator().manual_seed(4)
+    labels = torch.randint(10, (4000,), generator=g)
+    i, j, same = ebm.make_pairs(labels, g, p_same=0.5)
+    assert torch.equal(same, (labels[i] == labels[j]).float())
+    assert within_se(same.mean().item(), 0.5, 0.5 / 4000**0.5, k=6)
+    assert (i != j).float().mean() > 0.99
+
+
+def test_sparse_coding_inference_agrees_with_sklearn_lasso():
+    from sklearn.linear_model import Lasso
+
+    g = torch.Generator().manual_seed(5)
+    sc = ebm.SparseCoding(30, 12, lam=0.3, generator=g).double()
+    x = torch.randn(4, 30, generator=g, dtype=torch.float64)
+    z = sc.infer(x, n_steps=3000)
+    D = sc.D.numpy()
+    for row, zr in zip(x.numpy(), z.numpy()):
+        # sklearn minimises (1 / (2 n)) ||y - X w||^2 + alpha ||w||_1 with n = len(y)
+        ref = Lasso(alpha=0.3 / 30, fit_intercept=False, tol=1e-12, max_iter=100000).fit(D, row)
+        np.testing.assert_allclose(zr, ref.coef_, atol=1e-5)
+
+
+def test_sparse_coding_optimality_conditions():
+    g = torch.Generator().manual_seed(6)
+    sc = ebm.SparseCoding(20, 40, lam=0.2, generator=g).double()
+    x = torch.randn(10, 20, generator=g, dtype=torch.float64)
+    z = sc.infer(x, n_steps=2000)
+    grad = (x - z @ sc.D.T) @ sc.D
+    on = z != 0
+    assert torch.allclose(grad[on], 0.2 * z[on].sign(), atol=1e-6)
+    assert (grad[~on].abs() <= 0.2 + 1e-6).all()
+    assert torch.allclose(sc.free_energy(x, 2000), sc.energy(x, z))
+
+
+def test_dictionary_step_lowers_the_error_and_keeps_unit_atoms():
+    g = torch.Generator().manual_seed(7)
+    sc = ebm.SparseCoding(16, 8, lam=0.1, generator=g)
+    x = torch.rand(64, 16, generator=g)
+    sc.init_from_data_(x, g)
+    assert torch.allclose(sc.D.norm(dim=0), torch.ones(8), atol=1e-6)
+    z = sc.infer(x)
+    err0 = sc.dictionary_step(x, z, lr=0.1)
+    err1 = 0.5 * ((x - z @ sc.D.T) ** 2).sum(1).mean().item()
+    assert err1 < err0 and torch.allclose(sc.D.norm(dim=0), torch.ones(8), atol=1e-6)
+
+
+def test_sigmoid_belief_net_is_normalised_and_samples_itself():
+    g = torch.Generator().manual_seed(8)
+    sbn = ebm.SigmoidBeliefNet(4, 3, generator=g).double()
+    v = all_binary_states(4, torch.float64)
+    p = sbn.log_prob(v).exp().detach()
+    assert abs(p.sum().item() - 1) < 1e-12
+    s = sbn.sample(40000, g)
+    freq = torch.bincount((s @ (2.0 ** torch.arange(3, -1, -1, dtype=torch.float64))).long(),
+                          minlength=16) / 40000
+    assert 0.5 * (freq - p).abs().sum() < 0.02
+
+
+def test_mixture_and_product_energies():
+    y = torch.linspace(-10, 10, 20001, dtype=torch.float64)
+    dy = (y[1] - y[0]).item()
+    e1, e2 = 0.5 * y**2 + 0.5 * math.log(2 * math.pi), 0.5 * (y - 2) ** 2 + 0.5 * math.log(2 * math.pi)
+    mix = torch.exp(-ebm.mixture_energy([e1, e2], [0.3, 0.7]))
+    assert torch.allclose(mix, 0.3 * torch.exp(-e1) + 0.7 * torch.exp(-e2))
+    prod = torch.exp(-ebm.product_energy([e1, e2]))
+    prod = prod / (prod.sum() * dy)
+    # N(0,1) N(2,1) is proportional to N(1, 1/2)
+    ref = torch.exp(-((y - 1) ** 2)) / math.sqrt(math.pi)
+    assert torch.allclose(prod, ref, atol=1e-9)
+
+
+@pytest.mark.parametrize("call, exc, msg", [
+    (lambda: ebm.mlp([3]), ValueError, "at least an input and an output"),
+    (lambda: ebm.MLPEnergy(2)(torch.zeros(3, 3)), ValueError, "x must have last dimension 2"),
+    (lambda: ebm.contrastive_loss(torch.zeros(2), torch.zeros(2), alpha=-1), ValueError,
+     "alpha must be >= 0"),
+    (lambda: ebm.contrastive_loss(torch.zeros(2, 1), torch.zeros(2)), ValueError,
+     "e_pos must have 1 dimensions"),
+    (lambda: ebm.LangevinEBM("model", 2), TypeError, "model must be a torch.nn.Module"),
+    (lambda: ebm.LangevinEBM(ebm.MLPEnergy(2), 2, config={}), TypeError,
+     "config must be a LangevinConfig"),
+    (lambda: ebm.LangevinEBM(ebm.MLPEnergy(2), 2).step(torch.zeros(3, 3)), ValueError,
+     "x_pos must have last dimension 2"),
+    (lambda: ebm.siamese_loss(torch.zeros(3, 2), torch.zeros(2, 2), torch.zeros(3)), ValueError,
+     "must share a shape"),
+    (lambda: ebm.siamese_loss(torch.zeros(3, 2), torch.zeros(3, 2), torch.zeros(3), margin=0),
+     ValueError, "margin must be > 0"),
+    (lambda: ebm.make_pairs(torch.zeros(5), p_same=2.0), ValueError, "p_same must be a probability"),
+    (lambda: ebm.SparseCoding(10, 5, lam=-1.0), ValueError, "lam must be >= 0"),
+    (lambda: ebm.SparseCoding(10, 5).infer(torch.zeros(2, 9)), ValueError,
+     "x must have last dimension 10"),
+    (lambda: ebm.SparseCoding(10, 5).init_from_data_(torch.zeros(3, 10)), ValueError,
+     "x must hold at least 5 rows"),
+    (lambda: ebm.GaussianNoise(torch.zeros(2), torch.eye(3)), ValueError, "cov must have shape"),
+    (lambda: ebm.NCEModel(lambda x: x), TypeError, "energy must be a torch.nn.Module"),
+    (lambda: ebm.mixture_energy([torch.zeros(3)] * 2, [0.5, 0.6]), ValueError,
+     "weights must be 2 non-negative numbers summing to 1"),
+    (lambda: ebm.product_energy([]), ValueError, "energies must hold at least one tensor"),
+    (lambda: ebm.SigmoidBeliefNet(3, 30), ValueError, "n_hidden must be <= 20"),
+])
+def test_bad_input_gets_a_clear_error(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()
