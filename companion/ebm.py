@@ -200,6 +200,7 @@ class GaussianNoise:
         return self.mean + z @ self.chol.T
 
     def log_prob(self, x: Tensor) -> Tensor:
+        check_tensor("x", x, ndim=2, last_dim=self.mean.shape[0], floating=True)
         return self._dist.log_prob(x)
 
 
@@ -357,6 +358,11 @@ class SparseCoding(nn.Module):
         r"""One gradient step on $D$ for $\frac12\lVert x - Dz\rVert^2$ averaged over the batch,
         then columns renormalised to unit length. Returns the mean reconstruction error."""
         lr = check_number("lr", lr, positive=True)
+        check_tensor("x", x, ndim=2, last_dim=self.n_features, floating=True, min_batch=1)
+        check_tensor("z", z, ndim=2, last_dim=self.n_atoms, floating=True)
+        if z.shape[0] != x.shape[0]:
+            raise ValueError(f"z must hold one code per row of x ({x.shape[0]}), "
+                             f"got shape {tuple(z.shape)}")
         residual = x - z @ self.D.T                                 # (B, n)
         self.D += lr * residual.T @ z / x.shape[0]
         self.D /= self.D.norm(dim=0, keepdim=True).clamp_min(1e-8)

@@ -160,6 +160,7 @@ def _mini_book(tmp_path, source):
     shutil.copy(ROOT / "_config.yml", book / "_config.yml")
     shutil.copy(ROOT / "references.bib", book / "references.bib")
     shutil.copytree(ROOT / "_ext", book / "_ext")
+    shutil.copytree(ROOT / "_static", book / "_static")
     (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapter\n")
     (book / "intro.md").write_text("# Intro\n\nA test book.\n")
     nb = nbformat.v4.new_notebook()
