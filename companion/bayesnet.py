@@ -1,0 +1,947 @@
+r"""Chapter 3: discrete Bayesian networks.
+
+A Bayesian network is a directed acyclic graph over random variables $X_1, \dots, X_n$,
+each with a finite set of named states, and one conditional probability table (CPT) per
+variable. The joint distribution is the product of the conditionals,
+
+$$P(X_1, \dots, X_n) = \prod_{i=1}^n P(X_i \mid \mathrm{pa}(X_i)),$$
+
+so its negative logarithm is an energy that is a *sum of local terms*,
+$E(x) = \sum_i -\log P(x_i \mid \mathrm{pa}_i)$, with $P(x) = e^{-E(x)}$ and $Z = 1$.
+
+* :class:`Node` and :class:`BayesianNetwork`: the model, validated on construction;
+  :meth:`BayesianNetwork.log_prob`, :meth:`~BayesianNetwork.energy`,
+  :meth:`~BayesianNetwork.joint` (the factorisation), :meth:`~BayesianNetwork.sample`
+  (ancestral sampling).
+* :class:`Factor`: a table over named variables, with product, sum-out and reduction.
+* :func:`enumeration` and :func:`variable_elimination`: exact queries
+  $P(\text{query} \mid \text{evidence})$; :func:`elimination_order` (greedy min-degree);
+  :func:`evidence_probability`.
+* :func:`gibbs_sample` and :func:`gibbs_running_estimate`: the posterior by MCMC, each
+  variable redrawn from its exact conditional given its Markov blanket
+  (:func:`markov_blanket_conditional`).
+* Builders: :func:`sprinkler`, :func:`random_network`, :func:`hmm_network`,
+  :func:`sigmoid_belief_network`, with :func:`hmm_forward` for comparison.
+* The coin of the four-step Bayesian analysis: :func:`beta_posterior`,
+  :func:`beta_summary`, :func:`beta_log_density`, :func:`coin_logit_energy`.
+
+Tables are float64 tensors on the CPU: these networks are small, and exact answers are
+compared to 1e-6 and better.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence, Union
+
+import torch
+from torch import Tensor
+
+from ._checks import check_generator, check_int, check_number, check_tensor
+from .seeding import rand
+
+__all__ = [
+    "BayesianNetwork",
+    "Factor",
+    "Node",
+    "beta_log_density",
+    "beta_posterior",
+    "beta_summary",
+    "coin_logit_energy",
+    "draw_network",
+    "elimination_order",
+    "enumeration",
+    "evidence_probability",
+    "gibbs_running_estimate",
+    "gibbs_sample",
+    "hmm_forward",
+    "hmm_network",
+    "markov_blanket_conditional",
+    "random_network",
+    "sigmoid_belief_network",
+    "sprinkler",
+    "variable_elimination",
+]
+
+DTYPE = torch.float64
+State = Union[str, int]
+Evidence = Optional[Mapping[str, State]]
+
+
+# ------------------------------------------------------------------------------ factors
+
+class Factor:
+    """A non-negative table over named discrete variables: one tensor axis per variable.
+
+    ``variables`` (names), ``states`` (the state names of each variable) and ``table``
+    (a tensor whose axis k has ``len(states[k])`` entries). CPTs, the joint, intermediate
+    results of variable elimination and query answers are all factors.
+    """
+
+    def __init__(self, variables: Sequence[str], states: Sequence[Sequence[str]], table: Tensor):
+        self.variables = tuple(variables)
+        self.states = tuple(tuple(s) for s in states)
+        check_tensor("table", table)
+        if len(set(self.variables)) != len(self.variables):
+            raise ValueError(f"variables must be distinct, got {self.variables}")
+        if len(self.states) != len(self.variables):
+            raise ValueError(f"states must list the states of each of the {len(self.variables)} "
+                             f"variables, got {len(self.states)} lists")
+        want = tuple(len(s) for s in self.states)
+        if tuple(table.shape) != want:
+            raise ValueError(f"table must have shape {want} for variables {self.variables}, "
+                             f"got {tuple(table.shape)}")
+        self.table = table
+
+    def __repr__(self) -> str:
+        return f"Factor({', '.join(self.variables)}; shape {tuple(self.table.shape)})"
+
+    @property
+    def size(self) -> int:
+        """Number of entries of the table."""
+        return self.table.numel()
+
+    def aligned(self, variables: Sequence[str]) -> Tensor:
+        """The table with one axis per name in ``variables`` (in that order); axes of names
+        this factor does not hold have size 1, so tables broadcast against each other."""
+        missing = [v for v in self.variables if v not in variables]
+        if missing:
+            raise ValueError(f"variables must include all of {self.variables}, missing {missing}")
+        mine = [v for v in variables if v in self.variables]
+        t = self.table.permute([self.variables.index(v) for v in mine])
+        return t.reshape([len(self.states[self.variables.index(v)]) if v in self.variables
+                          else 1 for v in variables])
+
+    def __mul__(self, other: "Factor") -> "Factor":
+        r"""Factor product: $(f\,g)(x_{A \cup B}) = f(x_A)\, g(x_B)$, by broadcasting."""
+        if not isinstance(other, Factor):
+            return NotImplemented
+        extra = [v for v in other.variables if v not in self.variables]
+        variables = self.variables + tuple(extra)
+        states = self.states + tuple(other.states[other.variables.index(v)] for v in extra)
+        for v in other.variables:
+            if v in self.variables and self.states[self.variables.index(v)] != \
+                    other.states[other.variables.index(v)]:
+                raise ValueError(f"the two factors disagree on the states of {v!r}")
+        return Factor(variables, states, self.aligned(variables) * other.aligned(variables))
+
+    def sum_out(self, variable: str) -> "Factor":
+        r"""Marginalise ``variable``: $g(x_{A \setminus v}) = \sum_{x_v} f(x_A)$."""
+        k = self._axis(variable)
+        keep = [i for i in range(len(self.variables)) if i != k]
+        return Factor([self.variables[i] for i in keep], [self.states[i] for i in keep],
+                      self.table.sum(dim=k))
+
+    def reduce(self, variable: str, index: int) -> "Factor":
+        """Condition on ``variable`` taking state number ``index``: keep that slice."""
+        k = self._axis(variable)
+        index = check_int("index", index, min_value=0, max_value=len(self.states[k]) - 1)
+        keep = [i for i in range(len(self.variables)) if i != k]
+        return Factor([self.variables[i] for i in keep], [self.states[i] for i in keep],
+                      self.table.select(k, index))
+
+    def normalize(self) -> "Factor":
+        """Divide by the sum of all entries (the table then sums to 1)."""
+        total = self.table.sum()
+        if not total > 0:
+            raise ValueError("cannot normalise a factor whose entries sum to 0")
+        return Factor(self.variables, self.states, self.table / total)
+
+    def permute(self, variables: Sequence[str]) -> "Factor":
+        """The same factor with its axes in the order ``variables``."""
+        if sorted(variables) != sorted(self.variables):
+            raise ValueError(f"variables must be a reordering of {self.variables}, got {variables}")
+        return Factor(variables, [self.states[self._axis(v)] for v in variables],
+                      self.aligned(variables))
+
+    def value(self, assignment: Mapping[str, State]) -> float:
+        """The entry for a full assignment, e.g. ``f.value({"Rain": "T"})``."""
+        if not isinstance(assignment, Mapping) or set(assignment) != set(self.variables):
+            raise ValueError(f"assignment must give a state for exactly the variables "
+                             f"{self.variables}, got {assignment!r}")
+        idx = tuple(_state_index(v, self.states[self._axis(v)], assignment[v])
+                    for v in self.variables)
+        return float(self.table[idx])
+
+    def _axis(self, variable: str) -> int:
+        if variable not in self.variables:
+            raise ValueError(f"variable {variable!r} is not in this factor; it holds "
+                             f"{self.variables}")
+        return self.variables.index(variable)
+
+
+def _state_index(variable: str, states: Sequence[str], state: State) -> int:
+    """Index of ``state`` (a state name, or an index) among ``states``."""
+    if isinstance(state, str):
+        if state not in states:
+            raise ValueError(f"unknown state {state!r} of variable {variable!r}; its states "
+                             f"are {tuple(states)}")
+        return list(states).index(state)
+    if isinstance(state, bool) or not isinstance(state, int):
+        raise TypeError(f"the state of {variable!r} must be a state name or an index, got "
+                        f"{type(state).__name__} {state!r}")
+    if not 0 <= state < len(states):
+        raise ValueError(f"state index {state} of variable {variable!r} is out of range; "
+                         f"it has {len(states)} states {tuple(states)}")
+    return state
+
+
+# ------------------------------------------------------------------------------ network
+
+@dataclass
+class Node:
+    r"""One variable of a network: its ``name``, its ``states`` (names), its ``parents``
+    (names) and its CPT.
+
+    ``cpt[j_1, ..., j_k, s]`` $= P(X = s \mid \mathrm{pa}_1 = j_1, \dots, \mathrm{pa}_k = j_k)$:
+    one axis per parent, in the order of ``parents``, and the variable's own states last,
+    so that every *row* ``cpt[j_1, ..., j_k, :]`` sums to 1. Lists and arrays are accepted.
+    """
+
+    name: str
+    states: Sequence[str]
+    parents: Sequence[str] = ()
+    cpt: object = field(default=None, repr=False)
+
+
+class BayesianNetwork:
+    """A discrete Bayesian network, validated on construction.
+
+    >>> net = BayesianNetwork([Node("A", ("F", "T"), (), [0.7, 0.3]),
+    ...                        Node("B", ("F", "T"), ("A",), [[0.9, 0.1], [0.2, 0.8]])])
+    >>> round(net.joint().table.sum().item(), 12)
+    1.0
+
+    Checks: names are distinct strings; every variable has at least two distinct state
+    names; every parent is a variable of the network (and appears once); the graph has no
+    directed cycle (the error names one); each CPT has the shape
+    (cards of the parents..., card of the variable), no negative entry, and every row sums
+    to 1 within ``atol``.
+
+    Attributes: ``names`` (in the order given; this is the column order of assignments and
+    the axis order of :meth:`joint`), ``states``, ``card``, ``parents``, ``cpt`` (dicts by
+    name), ``order`` (a topological order: parents before children).
+    """
+
+    def __init__(self, nodes: Sequence[Node], *, atol: float = 1e-6):
+        atol = check_number("atol", atol, positive=True)
+        if isinstance(nodes, (str, bytes)) or not isinstance(nodes, Sequence) or not nodes:
+            raise TypeError("nodes must be a non-empty sequence of Node")
+        for i, node in enumerate(nodes):
+            if not isinstance(node, Node):
+                raise TypeError(f"nodes[{i}] must be a Node, got {type(node).__name__}")
+        names = [n.name for n in nodes]
+        for name in names:
+            if not isinstance(name, str) or not name:
+                raise TypeError(f"variable names must be non-empty strings, got {name!r}")
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"variable names must be distinct, repeated: {dupes}")
+        self.names: tuple[str, ...] = tuple(names)
+        self.states: dict[str, tuple[str, ...]] = {}
+        self.parents: dict[str, tuple[str, ...]] = {}
+        for node in nodes:
+            self.states[node.name] = _check_states(node.name, node.states)
+            self.parents[node.name] = _check_parents(node.name, node.parents, self.names)
+        self.card = {n: len(s) for n, s in self.states.items()}
+        self.order: tuple[str, ...] = _topological_order(self.names, self.parents)
+        self.cpt: dict[str, Tensor] = {
+            node.name: _check_cpt(node.name, node.cpt, self.parents[node.name], self.states, atol)
+            for node in nodes}
+        self.children: dict[str, tuple[str, ...]] = {
+            n: tuple(c for c in self.names if n in self.parents[c]) for n in self.names}
+        self._index = {n: i for i, n in enumerate(self.names)}
+
+    def __repr__(self) -> str:
+        edges = sum(len(p) for p in self.parents.values())
+        return f"BayesianNetwork({len(self.names)} variables, {edges} edges)"
+
+    # ---------------------------------------------------------------- small helpers
+    def index(self, name: str) -> int:
+        """Column of variable ``name`` in an assignment tensor."""
+        self._check_name("variable", name)
+        return self._index[name]
+
+    def _check_name(self, what: str, name) -> str:
+        if not isinstance(name, str) or name not in self._index:
+            raise ValueError(f"unknown {what} {name!r}; the network's variables are {self.names}")
+        return name
+
+    def state_index(self, name: str, state: State) -> int:
+        """Index of ``state`` (a name like "T", or an index) of variable ``name``."""
+        return _state_index(self._check_name("variable", name), self.states[name], state)
+
+    def encode(self, assignment: Mapping[str, State]) -> Tensor:
+        """A full assignment {name: state} as a (1, n) long tensor in the order of ``names``."""
+        if not isinstance(assignment, Mapping) or set(assignment) != set(self.names):
+            raise ValueError(f"assignment must give a state for every variable {self.names}")
+        return torch.tensor([[self.state_index(n, assignment[n]) for n in self.names]])
+
+    def markov_blanket(self, name: str) -> tuple[str, ...]:
+        """Parents, children and the children's other parents of ``name`` (in ``names`` order)."""
+        self._check_name("variable", name)
+        mb = set(self.parents[name]) | set(self.children[name])
+        for c in self.children[name]:
+            mb |= set(self.parents[c])
+        mb.discard(name)
+        return tuple(n for n in self.names if n in mb)
+
+    def factor(self, name: str) -> Factor:
+        """The CPT of ``name`` as a factor over (parents..., name)."""
+        self._check_name("variable", name)
+        family = self.parents[name] + (name,)
+        return Factor(family, [self.states[v] for v in family], self.cpt[name])
+
+    def _check_assignments(self, x: Tensor) -> Tensor:
+        check_tensor("x", x, ndim=2, last_dim=len(self.names))
+        if x.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
+            raise TypeError(f"x must hold state indices (an integer tensor), got dtype {x.dtype}")
+        cards = torch.tensor([self.card[n] for n in self.names], device=x.device)
+        if x.numel() and ((x < 0) | (x >= cards)).any():
+            raise ValueError(f"x must hold, in column i, a state index below the cardinality "
+                             f"of {self.names} = {tuple(cards.tolist())}")
+        return x.long()
+
+    # ------------------------------------------------------------ the factorisation
+    def local_log_prob(self, x: Tensor, name: str) -> Tensor:
+        r"""$\log P(x_i \mid \mathrm{pa}_i)$ for each row of ``x`` (B, n); returns (B,)."""
+        x = self._check_assignments(x).cpu()
+        cols = [x[:, self._index[p]] for p in self.parents[self._check_name("variable", name)]]
+        return self.cpt[name][tuple(cols) + (x[:, self._index[name]],)].log()
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        r"""$\log P(x) = \sum_i \log P(x_i \mid \mathrm{pa}_i)$ for assignments ``x`` (B, n); (B,)."""
+        x = self._check_assignments(x)
+        return torch.stack([self.local_log_prob(x, n) for n in self.names]).sum(0)
+
+    def prob(self, x: Tensor) -> Tensor:
+        r"""$P(x) = \prod_i P(x_i \mid \mathrm{pa}_i)$ for assignments ``x`` (B, n); (B,)."""
+        return self.log_prob(x).exp()
+
+    def energy(self, x: Tensor) -> Tensor:
+        r"""$E(x) = -\log P(x) = \sum_i -\log P(x_i \mid \mathrm{pa}_i)$ for ``x`` (B, n); (B,).
+        $P(x) = e^{-E(x)}$ with $Z = 1$."""
+        return -self.log_prob(x)
+
+    def joint(self, max_entries: int = 2**24) -> Factor:
+        r"""The full joint table $\prod_i P(X_i \mid \mathrm{pa}_i)$, one axis per variable
+        (in ``names`` order), as the product of all CPT factors."""
+        max_entries = check_int("max_entries", max_entries, min_value=1)
+        size = math.prod(self.card.values())
+        if size > max_entries:
+            raise ValueError(f"the joint has {size} entries, more than max_entries = "
+                             f"{max_entries}; use variable_elimination")
+        table = torch.ones([1] * len(self.names), dtype=DTYPE)
+        for name in self.names:
+            table = table * self.factor(name).aligned(self.names)   # broadcasting product
+        return Factor(self.names, [self.states[n] for n in self.names], table)
+
+    def all_assignments(self, max_entries: int = 2**20) -> Tensor:
+        """Every full assignment, as rows of a long tensor (prod of cards, n), in the
+        row-major order of :meth:`joint`'s table."""
+        size = math.prod(self.card.values())
+        if size > check_int("max_entries", max_entries, min_value=1):
+            raise ValueError(f"there are {size} assignments, more than max_entries = {max_entries}")
+        grids = torch.meshgrid(*[torch.arange(self.card[n]) for n in self.names], indexing="ij")
+        return torch.stack([g.reshape(-1) for g in grids], dim=1)
+
+    # ----------------------------------------------------------- ancestral sampling
+    @torch.no_grad()
+    def sample(self, n: int, generator: Optional[torch.Generator] = None,
+               evidence: Evidence = None) -> Tensor:
+        """``n`` independent samples of the joint by ancestral sampling: (n, len(names)) long.
+
+        Variables are drawn in topological order, each from its CPT row given the parents
+        already drawn. With ``evidence``, those variables are set instead of drawn (the
+        result is *not* a sample of the posterior; :func:`gibbs_sample` uses it as a start).
+        """
+        n = check_int("n", n, min_value=1)
+        check_generator("generator", generator)
+        fixed = self._check_evidence(evidence)
+        x = torch.zeros(n, len(self.names), dtype=torch.long)
+        u = rand((n, len(self.names)), generator, dtype=DTYPE)            # one uniform per draw
+        for name in self.order:
+            i = self._index[name]
+            if name in fixed:
+                x[:, i] = fixed[name]
+                continue
+            rows = self.cpt[name][tuple(x[:, self._index[p]] for p in self.parents[name])]
+            x[:, i] = _categorical(rows.expand(n, -1), u[:, i])           # rows: (n, card)
+        return x
+
+    def _check_evidence(self, evidence: Evidence) -> dict[str, int]:
+        if evidence is None:
+            return {}
+        if not isinstance(evidence, Mapping):
+            raise TypeError(f"evidence must be a mapping {{variable: state}}, got "
+                            f"{type(evidence).__name__}")
+        return {self._check_name("evidence variable", k): self.state_index(k, v)
+                for k, v in evidence.items()}
+
+    def format_cpt(self, name: str, digits: int = 3) -> str:
+        """The CPT of ``name`` as a small text table, one row per parent configuration."""
+        self._check_name("variable", name)
+        pa = self.parents[name]
+        title = f"P({name} | {', '.join(pa)})" if pa else f"P({name})"
+        sep = ["|"] if pa else []
+        head = [*pa, *sep, *[f"{name}={s}" for s in self.states[name]]]
+        rows = []
+        for combo in itertools.product(*[range(self.card[p]) for p in pa]):
+            probs = self.cpt[name][combo]
+            rows.append([*[self.states[p][j] for p, j in zip(pa, combo)], *sep,
+                         *[f"{v:.{digits}f}" for v in probs.tolist()]])
+        widths = [max(len(r[k]) for r in [head] + rows) for k in range(len(head))]
+        fmt = lambda r: "  ".join(c.rjust(w) for c, w in zip(r, widths))  # noqa: E731
+        return "\n".join([title, fmt(head)] + [fmt(r) for r in rows])
+
+
+def _check_states(name: str, states) -> tuple[str, ...]:
+    if isinstance(states, (str, bytes)) or not isinstance(states, Sequence):
+        raise TypeError(f"states of {name!r} must be a sequence of state names such as "
+                        f"('F', 'T'), got {states!r}")
+    states = tuple(states)
+    if not all(isinstance(s, str) for s in states):
+        raise TypeError(f"states of {name!r} must be strings, got {states!r}")
+    if len(states) < 2 or len(set(states)) != len(states):
+        raise ValueError(f"states of {name!r} must be at least two distinct names, got {states!r}")
+    return states
+
+
+def _check_parents(name: str, parents, names: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(parents, (str, bytes)) or not isinstance(parents, Sequence):
+        raise TypeError(f"parents of {name!r} must be a sequence of variable names, got "
+                        f"{parents!r}")
+    parents = tuple(parents)
+    for p in parents:
+        if p not in names:
+            raise ValueError(f"unknown parent {p!r} of {name!r}; the network's variables are "
+                             f"{tuple(names)}")
+    if len(set(parents)) != len(parents):
+        raise ValueError(f"parents of {name!r} must be distinct, got {parents!r}")
+    return parents
+
+
+def _topological_order(names: Sequence[str], parents: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
+    """Parents before children (depth-first search); raise naming a cycle if there is one."""
+    order: list[str] = []
+    status: dict[str, int] = {}                 # 1: on the current path, 2: finished
+    path: list[str] = []
+
+    def visit(v: str) -> None:
+        status[v] = 1
+        path.append(v)
+        for p in parents[v]:
+            if status.get(p) == 1:              # p is an ancestor of itself
+                # path[k + 1] is a parent of path[k]; written as edges parent -> child:
+                loop = list(reversed(path[path.index(p):])) + [v]
+                raise ValueError("the graph must be acyclic, found the cycle "
+                                 + " -> ".join(loop))
+            if p not in status:
+                visit(p)
+        path.pop()
+        status[v] = 2
+        order.append(v)
+
+    for v in names:
+        if v not in status:
+            visit(v)
+    return tuple(order)
+
+
+def _check_cpt(name: str, cpt, parents: Sequence[str], states: Mapping[str, Sequence[str]],
+               atol: float) -> Tensor:
+    if cpt is None:
+        raise ValueError(f"cpt of {name!r} is missing")
+    try:
+        t = torch.as_tensor(cpt, dtype=DTYPE).detach().cpu().clone()
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise TypeError(f"cpt of {name!r} must be an array of numbers, got "
+                        f"{type(cpt).__name__}") from exc
+    want = tuple(len(states[p]) for p in parents) + (len(states[name]),)
+    if tuple(t.shape) != want:
+        axes = ", ".join(list(parents) + [name])
+        raise ValueError(f"cpt of {name!r} must have shape {want} (axes {axes}), got "
+                         f"{tuple(t.shape)}")
+    if not torch.isfinite(t).all() or (t < 0).any():
+        raise ValueError(f"cpt of {name!r} must hold finite, non-negative probabilities")
+    sums = t.sum(-1)
+    bad = (sums - 1).abs() > atol
+    if bad.any():
+        combo = tuple(torch.nonzero(bad)[0].tolist())
+        where = ", ".join(f"{p}={states[p][j]}" for p, j in zip(parents, combo))
+        raise ValueError(f"cpt of {name!r}: every row must sum to 1 (within {atol:g}); the row "
+                         f"{'for ' + where if where else 'of the prior'} sums to "
+                         f"{sums[combo].item():.6g}")
+    return t
+
+
+def _categorical(probs: Tensor, u: Tensor) -> Tensor:
+    r"""Inverse-CDF draw: the first $k$ with $\sum_{j \le k} p_j > u$. probs (B, K), u (B,)."""
+    cdf = probs.cumsum(dim=1)
+    return (cdf < u[:, None] * cdf[:, -1:]).sum(dim=1).clamp_max(probs.shape[1] - 1)
+
+
+# ----------------------------------------------------------------------- exact queries
+
+def _check_query(net: BayesianNetwork, query, evidence: Evidence) -> tuple[tuple[str, ...], dict]:
+    if not isinstance(net, BayesianNetwork):
+        raise TypeError(f"net must be a BayesianNetwork, got {type(net).__name__}")
+    query = (query,) if isinstance(query, str) else tuple(query)
+    if not query:
+        raise ValueError("query must name at least one variable")
+    for q in query:
+        net._check_name("query variable", q)
+    if len(set(query)) != len(query):
+        raise ValueError(f"query variables must be distinct, got {query}")
+    ev = net._check_evidence(evidence)
+    both = [q for q in query if q in ev]
+    if both:
+        raise ValueError(f"query variables {both} also appear in the evidence")
+    return query, ev
+
+
+def _normalize_posterior(f: Factor, evidence: dict) -> Factor:
+    if not f.table.sum() > 0:
+        raise ValueError(f"the evidence {evidence} has probability 0 under this network")
+    return f.normalize()
+
+
+def enumeration(net: BayesianNetwork, query: Union[str, Sequence[str]],
+                evidence: Evidence = None) -> Factor:
+    r"""$P(\text{query} \mid e)$ by brute force: build the joint, keep the slice that agrees
+    with the evidence, sum out everything else, normalise:
+    $P(q \mid e) = \sum_h P(q, h, e) / \sum_{q, h} P(q, h, e)$."""
+    query, ev = _check_query(net, query, evidence)
+    f = net.joint()
+    for name, j in ev.items():
+        f = f.reduce(name, j)
+    for name in net.names:
+        if name not in query and name not in ev:
+            f = f.sum_out(name)
+    return _normalize_posterior(f, evidence).permute(query)
+
+
+def elimination_order(net: BayesianNetwork, query: Union[str, Sequence[str]],
+                      evidence: Evidence = None) -> list[str]:
+    """Greedy min-degree order of the variables to eliminate (neither query nor evidence).
+
+    At each step eliminate the variable with the fewest neighbours in the current
+    interaction graph (two variables are neighbours when a factor holds both), then connect
+    its neighbours, as its elimination creates a factor over all of them. Ties go to the
+    variable that comes first in ``net.order``.
+    """
+    query, ev = _check_query(net, query, evidence)
+    return _min_degree_order(net, [n for n in net.order if n not in query and n not in ev], ev)
+
+
+def _min_degree_order(net: BayesianNetwork, hidden: list[str], ev: Mapping[str, int]) -> list[str]:
+    nbrs: dict[str, set[str]] = {n: set() for n in net.names if n not in ev}
+    for name in net.names:
+        family = [v for v in net.parents[name] + (name,) if v not in ev]
+        for a in family:
+            nbrs[a].update(b for b in family if b != a)
+    hidden, order = list(hidden), []
+    while hidden:
+        v = min(hidden, key=lambda h: len(nbrs[h]))                  # first minimum wins
+        for a in nbrs[v]:
+            nbrs[a].discard(v)
+            nbrs[a].update(b for b in nbrs[v] if b != a)
+        hidden.remove(v)
+        order.append(v)
+    return order
+
+
+def _eliminate(net: BayesianNetwork, ev: Mapping[str, int], order: Sequence[str]
+               ) -> tuple[Factor, list[tuple[str, int]]]:
+    r"""Reduce the CPT factors by the evidence, sum out ``order`` one variable at a time,
+    multiply what is left: the unnormalised $P(\text{rest}, e)$, and the trace."""
+    factors = []
+    for name in net.names:
+        f = net.factor(name)
+        for v, j in ev.items():
+            if v in f.variables:
+                f = f.reduce(v, j)
+        factors.append(f)
+    trace = []
+    for v in order:
+        touching = [f for f in factors if v in f.variables]
+        factors = [f for f in factors if v not in f.variables]
+        product = touching[0]
+        for f in touching[1:]:
+            product = product * f                     # multiply the factors that mention v
+        trace.append((v, product.size))
+        factors.append(product.sum_out(v))            # tau = sum_v prod_f f
+    result = factors[0]
+    for f in factors[1:]:
+        result = result * f
+    return result, trace
+
+
+def variable_elimination(net: BayesianNetwork, query: Union[str, Sequence[str]],
+                         evidence: Evidence = None, order: Optional[Sequence[str]] = None,
+                         return_trace: bool = False):
+    r"""$P(\text{query} \mid e)$ by variable elimination, never building the joint.
+
+    Reduce every CPT factor by the evidence; then for each hidden variable $v$ in
+    ``order`` (default: :func:`elimination_order`, greedy min-degree), multiply the factors
+    that mention $v$ and sum $v$ out, $\tau(\cdot) = \sum_{x_v} \prod_{f \ni v} f$; finally
+    multiply what is left and normalise. With ``return_trace`` also returns a list of
+    (eliminated variable, number of entries of the product it summed).
+    """
+    query, ev = _check_query(net, query, evidence)
+    hidden = [n for n in net.names if n not in query and n not in ev]
+    if order is None:
+        order = elimination_order(net, query, evidence)
+    else:
+        if isinstance(order, str) or not isinstance(order, Sequence):
+            raise TypeError(f"order must be a sequence of variable names, got {order!r}")
+        order = list(order)
+        if sorted(order) != sorted(hidden):
+            raise ValueError(f"order must list each hidden variable once, i.e. a permutation "
+                             f"of {hidden}, got {order}")
+    result, trace = _eliminate(net, ev, order)
+    result = _normalize_posterior(result, evidence).permute(query)
+    return (result, trace) if return_trace else result
+
+
+def evidence_probability(net: BayesianNetwork, evidence: Evidence) -> float:
+    r"""$P(e) = \sum_h \prod_i P(x_i \mid \mathrm{pa}_i)\big|_e$ by variable elimination: the
+    normaliser of every posterior given $e$ (and $-\log P(e)$ is its free energy)."""
+    if not isinstance(net, BayesianNetwork):
+        raise TypeError(f"net must be a BayesianNetwork, got {type(net).__name__}")
+    ev = net._check_evidence(evidence)
+    order = _min_degree_order(net, [n for n in net.order if n not in ev], ev)
+    result, _ = _eliminate(net, ev, order)
+    return float(result.table.sum())
+
+
+# ---------------------------------------------------------------- Gibbs sampling (MCMC)
+
+def markov_blanket_conditional(net: BayesianNetwork, name: str) -> Factor:
+    r"""$P(x_i \mid \mathrm{mb}(x_i))$ as a factor over (Markov blanket..., ``name``):
+
+    $$P(x_i \mid x_{-i}) \propto P(x_i \mid \mathrm{pa}_i)
+      \prod_{c \in \mathrm{ch}(i)} P(x_c \mid \mathrm{pa}_c),$$
+
+    normalised over $x_i$. Every other CPT does not mention $x_i$ and cancels. Rows where
+    all terms vanish (unreachable blanket states) are set uniform.
+    """
+    if not isinstance(net, BayesianNetwork):
+        raise TypeError(f"net must be a BayesianNetwork, got {type(net).__name__}")
+    net._check_name("variable", name)
+    f = net.factor(name)
+    for c in net.children[name]:
+        f = f * net.factor(c)
+    f = f.permute(net.markov_blanket(name) + (name,))
+    total = f.table.sum(-1, keepdim=True)
+    k = net.card[name]
+    table = torch.where(total > 0, f.table / total.clamp_min(1e-300),
+                        torch.full_like(f.table, 1.0 / k))
+    return Factor(f.variables, f.states, table)
+
+
+def _initial_states(net: BayesianNetwork, evidence: Evidence, n_chains: int,
+                    generator: Optional[torch.Generator], max_rounds: int = 100) -> Tensor:
+    """Ancestral samples with the evidence clamped; any that have probability 0 (a CPT
+    entry of 0 contradicts the evidence) are replaced by ancestral samples that happen to
+    agree with the evidence (rejection sampling)."""
+    ev = net._check_evidence(evidence)
+    x = net.sample(n_chains, generator, evidence=evidence)
+    bad = net.log_prob(x) == -math.inf
+    cols = torch.tensor([net.index(v) for v in ev], dtype=torch.long)
+    vals = torch.tensor(list(ev.values()), dtype=torch.long)
+    for _ in range(max_rounds):
+        if not bad.any():
+            return x
+        draws = net.sample(max(1000, n_chains), generator)
+        good = draws[(draws[:, cols] == vals).all(dim=1)]
+        k = min(len(good), int(bad.sum()))
+        x[torch.nonzero(bad)[:k, 0]] = good[:k]
+        bad = net.log_prob(x) == -math.inf
+    raise ValueError(f"could not start the chains in a state of positive probability that "
+                     f"agrees with the evidence {dict(evidence or {})}; pass init")
+
+
+@torch.no_grad()
+def gibbs_sample(net: BayesianNetwork, evidence: Evidence = None, *, n_chains: int,
+                 n_sweeps: int, burn_in: int = 0,
+                 generator: Optional[torch.Generator] = None,
+                 init: Optional[Tensor] = None) -> Tensor:
+    r"""Gibbs sampling of $P(x_{\text{hidden}} \mid e)$ with ``n_chains`` chains in parallel.
+
+    Chains start from ``init`` ((n_chains, n) state indices; evidence columns are
+    overwritten) or, by default, from ancestral samples with the evidence clamped (those
+    of probability 0 redrawn by rejection). One sweep redraws every non-evidence variable
+    (in topological order) from its exact conditional given its Markov blanket,
+    :func:`markov_blanket_conditional`, read off a table precomputed once. The first
+    ``burn_in`` sweeps are discarded. Returns the states after each later sweep,
+    (n_sweeps, n_chains, len(net.names)) long. With zero entries in the CPTs the chain may
+    not reach every state (it is then not ergodic); with positive CPTs it is.
+    """
+    n_chains = check_int("n_chains", n_chains, min_value=1)
+    n_sweeps = check_int("n_sweeps", n_sweeps, min_value=1)
+    burn_in = check_int("burn_in", burn_in, min_value=0)
+    check_generator("generator", generator)
+    if not isinstance(net, BayesianNetwork):
+        raise TypeError(f"net must be a BayesianNetwork, got {type(net).__name__}")
+    ev = net._check_evidence(evidence)
+    if init is None:
+        x = _initial_states(net, evidence, n_chains, generator)
+    else:
+        x = net._check_assignments(init).clone()
+        if x.shape[0] != n_chains:
+            raise ValueError(f"init must hold n_chains = {n_chains} rows, got {x.shape[0]}")
+        for v, j in ev.items():
+            x[:, net.index(v)] = j
+        if (net.log_prob(x) == -math.inf).any():
+            raise ValueError("init must give every chain a state of positive probability")
+    free = [n for n in net.order if n not in ev]
+    # For each free variable: the columns of its Markov blanket, their strides in the
+    # flattened table, and the conditional CDF, one row per blanket state.
+    plan = []
+    for name in free:
+        mb = markov_blanket_conditional(net, name)
+        cols = [net.index(v) for v in mb.variables[:-1]]
+        strides = torch.tensor([math.prod(mb.table.shape[k + 1:-1]) for k in range(len(cols))],
+                               dtype=torch.long)
+        cdf = mb.table.reshape(-1, net.card[name]).cumsum(dim=1)
+        cdf[:, -1] = 1.0                               # guard against rounding below u
+        plan.append((net.index(name), cols, strides, cdf))
+    out = torch.empty(n_sweeps, n_chains, len(net.names), dtype=torch.long)
+    for sweep in range(burn_in + n_sweeps):
+        u = rand((n_chains, len(free)), generator, dtype=DTYPE)
+        for k, (i, cols, strides, cdf) in enumerate(plan):
+            row = x[:, cols] @ strides if cols else torch.zeros(n_chains, dtype=torch.long)
+            x[:, i] = (cdf[row] < u[:, k:k + 1]).sum(dim=1)             # inverse-CDF draw
+        if sweep >= burn_in:
+            out[sweep - burn_in] = x
+    return out
+
+
+def gibbs_running_estimate(net: BayesianNetwork, query: str, state: State,
+                           evidence: Evidence = None, *, n_chains: int, n_samples: int,
+                           burn_in: int = 100,
+                           generator: Optional[torch.Generator] = None) -> Tensor:
+    r"""Running Gibbs estimate of $P(\text{query} = \text{state} \mid e)$ for each chain:
+    the mean of the indicator over the first $t$ samples after ``burn_in`` sweeps, for
+    $t = 1, \dots,$ ``n_samples``. Returns (n_chains, n_samples)."""
+    query_t, _ = _check_query(net, query, evidence)
+    j = net.state_index(query_t[0], state)
+    samples = gibbs_sample(net, evidence, n_chains=n_chains, n_sweeps=n_samples,
+                           burn_in=burn_in, generator=generator)
+    hits = (samples[:, :, net.index(query_t[0])] == j).to(DTYPE).T    # (n_chains, n_samples)
+    return hits.cumsum(dim=1) / torch.arange(1, n_samples + 1, dtype=DTYPE)
+
+
+# -------------------------------------------------------------------------- builders
+
+def sprinkler() -> BayesianNetwork:
+    """The classic sprinkler network (Cloudy -> Sprinkler, Rain -> WetGrass), states
+    ('F', 'T'), with the CPT values of Russell and Norvig's textbook:
+    P(C) = 0.5; P(S | C) = 0.1, P(S | not C) = 0.5; P(R | C) = 0.8, P(R | not C) = 0.2;
+    P(W | S, R) = 0.99, P(W | S, not R) = P(W | not S, R) = 0.9, P(W | not S, not R) = 0."""
+    ft = ("F", "T")
+    return BayesianNetwork([
+        Node("Cloudy", ft, (), [0.5, 0.5]),
+        Node("Sprinkler", ft, ("Cloudy",), [[0.5, 0.5], [0.9, 0.1]]),
+        Node("Rain", ft, ("Cloudy",), [[0.8, 0.2], [0.2, 0.8]]),
+        Node("WetGrass", ft, ("Sprinkler", "Rain"), [[[1.0, 0.0], [0.1, 0.9]],
+                                                     [[0.1, 0.9], [0.01, 0.99]]]),
+    ])
+
+
+def _random_rows(shape: Sequence[int], generator: Optional[torch.Generator]) -> Tensor:
+    """CPT rows drawn from a flat Dirichlet: normalised standard exponentials."""
+    e = -rand(tuple(shape), generator, dtype=DTYPE).clamp_min(1e-12).log()
+    return e / e.sum(-1, keepdim=True)
+
+
+def random_network(n_vars: int, *, max_parents: int = 2, cards: Sequence[int] = (2, 3),
+                   generator: Optional[torch.Generator] = None) -> BayesianNetwork:
+    """A random network on variables X0, X1, ...: each X_i draws up to ``max_parents``
+    parents among X0..X_{i-1} (so the graph is acyclic), a cardinality from ``cards``, and
+    CPT rows from a flat Dirichlet distribution. States are named s0, s1, ..."""
+    n_vars = check_int("n_vars", n_vars, min_value=1)
+    max_parents = check_int("max_parents", max_parents, min_value=0)
+    cards = [check_int(f"cards[{i}]", c, min_value=2) for i, c in enumerate(cards)]
+    if not cards:
+        raise ValueError("cards must list at least one cardinality")
+    check_generator("generator", generator)
+    nodes: list[Node] = []
+    card = {}
+    for i in range(n_vars):
+        name = f"X{i}"
+        card[name] = cards[int(rand((1,), generator).item() * len(cards)) % len(cards)]
+        k = min(i, int(rand((1,), generator).item() * (max_parents + 1)) % (max_parents + 1))
+        order = torch.argsort(rand((i,), generator)) if i else torch.zeros(0, dtype=torch.long)
+        parents = tuple(f"X{j}" for j in sorted(order[:k].tolist()))
+        cpt = _random_rows([card[p] for p in parents] + [card[name]], generator)
+        nodes.append(Node(name, tuple(f"s{j}" for j in range(card[name])), parents, cpt))
+    return BayesianNetwork(nodes)
+
+
+def hmm_network(initial: Tensor, transition: Tensor, emission: Tensor,
+                length: int) -> BayesianNetwork:
+    r"""A hidden Markov model unrolled for ``length`` steps as a Bayesian network:
+    hidden H1 -> H2 -> ... with $P(H_1) = \pi$ (``initial``, (K,)), $P(H_{t+1} \mid H_t) = A$
+    (``transition``, (K, K), rows sum to 1), and observations $H_t \to O_t$ with
+    $P(O_t \mid H_t) = B$ (``emission``, (K, M)). States: h0.. and o0.."""
+    length = check_int("length", length, min_value=1)
+    check_tensor("initial", initial, ndim=1)
+    k = initial.shape[0]
+    check_tensor("transition", transition, ndim=2, last_dim=k)
+    check_tensor("emission", emission, ndim=2)
+    if transition.shape[0] != k or emission.shape[0] != k:
+        raise ValueError(f"transition must be ({k}, {k}) and emission ({k}, M), got "
+                         f"{tuple(transition.shape)} and {tuple(emission.shape)}")
+    hs = tuple(f"h{j}" for j in range(k))
+    os_ = tuple(f"o{j}" for j in range(emission.shape[1]))
+    nodes = []
+    for t in range(1, length + 1):
+        nodes.append(Node(f"H{t}", hs, (f"H{t - 1}",) if t > 1 else (),
+                          transition if t > 1 else initial))
+        nodes.append(Node(f"O{t}", os_, (f"H{t}",), emission))
+    return BayesianNetwork(nodes)
+
+
+def hmm_forward(initial: Tensor, transition: Tensor, emission: Tensor,
+                observations: Sequence[int]) -> float:
+    r"""$\log P(o_1, \dots, o_T)$ of an HMM by the forward recursion
+    $\alpha_1 = \pi \odot B_{:, o_1}$, $\alpha_{t+1} = (\alpha_t A) \odot B_{:, o_{t+1}}$,
+    $P(o) = \sum_k \alpha_T(k)$ (float64; fine for short sequences)."""
+    check_tensor("initial", initial, ndim=1)
+    k = initial.shape[0]
+    check_tensor("transition", transition, ndim=2, last_dim=k)
+    check_tensor("emission", emission, ndim=2)
+    if transition.shape[0] != k or emission.shape[0] != k:
+        raise ValueError(f"transition must be ({k}, {k}) and emission ({k}, M), got "
+                         f"{tuple(transition.shape)} and {tuple(emission.shape)}")
+    if isinstance(observations, (str, bytes)) or not isinstance(observations, Sequence) \
+            or not observations:
+        raise ValueError("observations must be a non-empty sequence of symbol indices")
+    for t, o in enumerate(observations):
+        check_int(f"observations[{t}]", o, min_value=0, max_value=emission.shape[1] - 1)
+    a = initial.to(DTYPE) * emission[:, observations[0]].to(DTYPE)
+    for o in observations[1:]:
+        a = (a @ transition.to(DTYPE)) * emission[:, o].to(DTYPE)
+    return a.sum().log().item()
+
+
+def sigmoid_belief_network(W: Tensor, a: Tensor, c: Tensor) -> BayesianNetwork:
+    r"""A two-layer sigmoid belief network (Neal, 1992) as a Bayesian network: binary
+    hidden units H_j with $P(H_j = 1) = \sigma(c_j)$, binary visible units V_i with
+    parents all H_j and $P(V_i = 1 \mid h) = \sigma(a_i + \sum_j W_{ij} h_j)$.
+    ``W``: (D, H), ``a``: (D,), ``c``: (H,); states ('0', '1')."""
+    check_tensor("W", W, ndim=2)
+    d, h = W.shape
+    check_tensor("a", a, ndim=1, last_dim=d)
+    check_tensor("c", c, ndim=1, last_dim=h)
+    W, a, c = (t.detach().to(DTYPE).cpu() for t in (W, a, c))
+    bits = ("0", "1")
+    hidden = tuple(f"H{j + 1}" for j in range(h))
+    nodes = [Node(hidden[j], bits, (), torch.stack([torch.sigmoid(-c[j]), torch.sigmoid(c[j])]))
+             for j in range(h)]
+    configs = torch.cartesian_prod(*[torch.tensor([0.0, 1.0], dtype=DTYPE)] * h).reshape(-1, h)
+    for i in range(d):
+        p1 = torch.sigmoid(a[i] + configs @ W[i])                      # (2^H,)
+        cpt = torch.stack([1 - p1, p1], dim=-1).reshape(*([2] * h), 2)
+        nodes.append(Node(f"V{i + 1}", bits, hidden, cpt))
+    return BayesianNetwork(nodes)
+
+
+def draw_network(net: BayesianNetwork, ax=None, pos: Optional[Mapping[str, tuple]] = None,
+                 node_size: int = 2600, font_size: int = 9):
+    """Draw the graph with networkx and matplotlib; returns ``(fig, ax)``. Without ``pos``,
+    variables are placed in layers by their depth (longest path from a root)."""
+    import networkx as nx
+
+    from .plotting import new_axes
+
+    if not isinstance(net, BayesianNetwork):
+        raise TypeError(f"net must be a BayesianNetwork, got {type(net).__name__}")
+    g = nx.DiGraph()
+    g.add_nodes_from(net.names)
+    g.add_edges_from((p, c) for c in net.names for p in net.parents[c])
+    if pos is None:
+        depth: dict[str, int] = {}
+        for n in net.order:
+            depth[n] = 1 + max((depth[p] for p in net.parents[n]), default=-1)
+        nx.set_node_attributes(g, depth, "layer")
+        pos = nx.multipartite_layout(g, subset_key="layer", align="horizontal", scale=1.0)
+        pos = {n: (x, -y) for n, (x, y) in pos.items()}
+    fig, ax = new_axes(ax)
+    nx.draw_networkx(g, pos=pos, ax=ax, node_size=node_size, node_color="#cfe2f3",
+                     edgecolors="#3d6b99", font_size=font_size, arrowsize=18,
+                     min_source_margin=22, min_target_margin=22)
+    ax.set_axis_off()
+    ax.margins(0.2)
+    return fig, ax
+
+
+# ------------------------------------------------------------- the coin (Beta-Bernoulli)
+
+def _check_beta(a, b) -> tuple[float, float]:
+    return check_number("a", a, positive=True), check_number("b", b, positive=True)
+
+
+def beta_posterior(a: float, b: float, heads: int, tails: int) -> tuple[float, float]:
+    r"""Conjugate update: prior $\mathrm{Beta}(a, b)$ and $h$ heads, $t$ tails give the
+    posterior $\mathrm{Beta}(a + h, b + t)$, because
+    $\theta^{a-1}(1-\theta)^{b-1} \cdot \theta^h (1-\theta)^t = \theta^{a+h-1}(1-\theta)^{b+t-1}$."""
+    a, b = _check_beta(a, b)
+    heads = check_int("heads", heads, min_value=0)
+    tails = check_int("tails", tails, min_value=0)
+    return a + heads, b + tails
+
+
+def beta_log_density(theta: Tensor, a: float, b: float) -> Tensor:
+    r"""$\log \mathrm{Beta}(\theta; a, b) = (a-1)\log\theta + (b-1)\log(1-\theta) - \log B(a, b)$,
+    $\log B(a, b) = \log\Gamma(a) + \log\Gamma(b) - \log\Gamma(a+b)$; ``theta`` in (0, 1)."""
+    a, b = _check_beta(a, b)
+    check_tensor("theta", theta, floating=True)
+    log_b = math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+    return (a - 1) * torch.log(theta) + (b - 1) * torch.log1p(-theta) - log_b
+
+
+def beta_summary(a: float, b: float, level: float = 0.95) -> dict[str, float]:
+    r"""Mean $a/(a+b)$, median, standard deviation $\sqrt{ab / ((a+b)^2 (a+b+1))}$ and the
+    central ``level`` interval of $\mathrm{Beta}(a, b)$. Quantiles invert the regularised
+    incomplete beta function (``scipy.special.betaincinv``)."""
+    from scipy.special import betaincinv
+
+    a, b = _check_beta(a, b)
+    level = check_number("level", level)
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    tail = (1 - level) / 2
+    return {"mean": a / (a + b),
+            "median": float(betaincinv(a, b, 0.5)),
+            "sd": math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1))),
+            "lo": float(betaincinv(a, b, tail)),
+            "hi": float(betaincinv(a, b, 1 - tail))}
+
+
+def coin_logit_energy(phi: Tensor, a: float, b: float, heads: int, tails: int,
+                      jacobian: bool = True) -> Tensor:
+    r"""Energy of the coin's posterior in logit space, $\theta = \sigma(\varphi)$.
+
+    $E(\varphi) = -\log p(\theta) - \log p(\text{data} \mid \theta)
+    - \log\left|\frac{d\theta}{d\varphi}\right|$ with
+    $\frac{d\theta}{d\varphi} = \theta(1-\theta)$, which simplifies (up to a constant) to
+    $E(\varphi) = -(a + h)\log\sigma(\varphi) - (b + t)\log\sigma(-\varphi)$.
+    ``phi`` (B, 1); returns (B,). Samples of $\varphi$ mapped through $\sigma$ are then
+    samples of $\mathrm{Beta}(a + h, b + t)$. ``jacobian=False`` leaves out the last term
+    (a mistake, kept to show what it costs: $\theta$ then follows
+    $\mathrm{Beta}(a + h - 1, b + t - 1)$).
+    """
+    a, b = _check_beta(a, b)
+    heads = check_int("heads", heads, min_value=0)
+    tails = check_int("tails", tails, min_value=0)
+    check_tensor("phi", phi, ndim=2, last_dim=1, floating=True)
+    log_s = torch.nn.functional.logsigmoid(phi[:, 0])                # log theta
+    log_1ms = torch.nn.functional.logsigmoid(-phi[:, 0])             # log (1 - theta)
+    energy_prior = -(a - 1) * log_s - (b - 1) * log_1ms             # -log p(theta) + const
+    energy_data = -heads * log_s - tails * log_1ms                  # -log p(data | theta)
+    energy_jacobian = -(log_s + log_1ms)                            # -log theta (1 - theta)
+    return energy_prior + energy_data + (energy_jacobian if jacobian else 0.0)
