@@ -1,0 +1,630 @@
+r"""Chapter 4: binary Hopfield networks, Hebbian storage, capacity and dense associative memory.
+
+A Hopfield network (Hopfield, 1982) has $N$ binary neurons $s_i \in \{-1, +1\}$, symmetric
+weights $w_{ij} = w_{ji}$ with $w_{ii} = 0$ and thresholds $\theta_i$. Its energy is
+
+$$E(s) = -\tfrac12 \sum_{i,j} w_{ij} s_i s_j + \sum_i \theta_i s_i
+       = -\tfrac12 s^\top W s + \theta^\top s,$$
+
+and a neuron updates by the threshold rule $s_i \leftarrow +1$ if $h_i = \sum_j w_{ij} s_j
+\ge \theta_i$, else $-1$. Flipping neuron $i$ changes the energy by
+$\Delta E = -(s_i' - s_i)(h_i - \theta_i) \le 0$ (for $w_{ii} = 0$), so asynchronous
+updates, one neuron at a time, never increase $E$.
+
+Hebbian storage of $P$ patterns $\xi^\mu \in \{-1, +1\}^N$:
+$W = \frac1N \sum_\mu \xi^\mu \xi^{\mu\top}$ with the diagonal set to zero.
+
+Dense associative memory (Krotov and Hopfield, 2016): $E(s) = -\sum_\mu F(\xi^\mu \cdot s)$
+with $F(x) = x^n$; $n = 2$ is the classical network up to an affine change of the energy.
+
+Shapes
+    patterns: (P, N), or (K, P, N) for K independent networks.
+    W: (N, N), or (K, N, N).
+    states s: (..., N) with an (N, N) network; (K, B, N) with K networks (B states each).
+    theta: ``None`` (zero) or a tensor broadcastable to the states' shape, e.g. (N,).
+
+States and patterns are floating-point tensors holding only -1 and +1.
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence, Union
+
+import torch
+from torch import Tensor
+
+from ._checks import check_choice, check_generator, check_int, check_number, check_tensor
+from .seeding import rand
+
+__all__ = [
+    "ags_critical_load",
+    "ags_retrieval_overlap",
+    "async_sweep",
+    "async_update",
+    "check_spins",
+    "corrupt",
+    "dense_async_sweep",
+    "dense_energy",
+    "dense_flip_delta",
+    "dense_run_async",
+    "dense_unstable_bits",
+    "energy",
+    "fixed_point_probability",
+    "hebbian_weights",
+    "krotov_hopfield_capacity",
+    "local_field",
+    "mceliece_capacity",
+    "overlap",
+    "picture_patterns",
+    "random_patterns",
+    "retrieval_overlaps",
+    "run_async",
+    "sign_update",
+    "sync_lyapunov",
+    "sync_trajectory",
+    "sync_update",
+    "unstable_bits",
+]
+
+
+# ----------------------------------------------------------------------------------------
+# checks
+# ----------------------------------------------------------------------------------------
+
+def check_spins(name: str, x, *, ndim: Optional[Union[int, Sequence[int]]] = None) -> Tensor:
+    """Raise unless ``x`` is a floating-point tensor holding only -1 and +1; return it."""
+    check_tensor(name, x, ndim=ndim, floating=True)
+    if x.numel() == 0:
+        raise ValueError(f"{name} must not be empty, got shape {tuple(x.shape)}")
+    if not bool(((x == 1) | (x == -1)).all()):
+        values = torch.unique(x.detach()).cpu().tolist()
+        shown = ", ".join(f"{v:g}" for v in values[:8]) + (", ..." if len(values) > 8 else "")
+        raise ValueError(f"{name} must contain only -1 and +1, got values {{{shown}}}")
+    return x
+
+
+def _check_patterns(patterns, name: str = "patterns") -> Tensor:
+    return check_spins(name, patterns, ndim=(2, 3))
+
+
+def _check_weights(W) -> Tensor:
+    check_tensor("W", W, ndim=(2, 3), floating=True)
+    if W.shape[-1] != W.shape[-2]:
+        raise ValueError(f"W must be square, (N, N) or (K, N, N), got shape {tuple(W.shape)}")
+    return W
+
+
+def _check_network(s, W, theta=None, *, spins: bool = True) -> tuple[Tensor, Tensor, Tensor]:
+    """Check states, weights and thresholds together; return theta broadcast to s's shape."""
+    W = _check_weights(W)
+    n = W.shape[-1]
+    if spins:
+        check_spins("s", s)
+    else:
+        check_tensor("s", s, floating=True)
+    if s.shape[-1] != n:
+        raise ValueError(f"s must have last dimension N = {n} (the size of W), "
+                         f"got shape {tuple(s.shape)}")
+    if W.dim() == 3 and (s.dim() != 3 or s.shape[0] != W.shape[0]):
+        raise ValueError(f"with K = {W.shape[0]} networks, W of shape {tuple(W.shape)}, s must "
+                         f"have shape (K, B, N) = ({W.shape[0]}, B, {n}), got {tuple(s.shape)}")
+    if theta is None:
+        theta = torch.zeros((), dtype=s.dtype, device=s.device)
+    check_tensor("theta", theta, floating=True)
+    try:
+        theta = theta.expand(s.shape)
+    except RuntimeError:
+        raise ValueError(f"theta of shape {tuple(theta.shape)} does not broadcast against the "
+                         f"states' shape {tuple(s.shape)}") from None
+    return s, W, theta
+
+
+def _generator_device(generator: Optional[torch.Generator]) -> torch.device:
+    return generator.device if generator is not None else torch.device("cpu")
+
+
+# ----------------------------------------------------------------------------------------
+# storage, energy, fields
+# ----------------------------------------------------------------------------------------
+
+def random_patterns(n_patterns: int, n_neurons: int, generator: Optional[torch.Generator] = None,
+                    *, n_networks: Optional[int] = None, device=None,
+                    dtype: torch.dtype = torch.float32) -> Tensor:
+    """Independent uniform ±1 patterns: (P, N), or (K, P, N) with ``n_networks=K``."""
+    n_patterns = check_int("n_patterns", n_patterns, min_value=1)
+    n_neurons = check_int("n_neurons", n_neurons, min_value=1)
+    shape = (n_patterns, n_neurons)
+    if n_networks is not None:
+        shape = (check_int("n_networks", n_networks, min_value=1),) + shape
+    u = rand(shape, generator, device=device)
+    return torch.where(u < 0.5, -1.0, 1.0).to(dtype)
+
+
+def picture_patterns(side: int = 32, device=None) -> tuple[list[str], Tensor]:
+    """Six simple ±1 pictures of ``side`` x ``side`` pixels that are exactly orthogonal.
+
+    Left half, top half, a checkerboard of 4 x 4 squares, a centred disk of about half the
+    area, horizontal and vertical stripes: each has (about) half of its pixels on, and every
+    pair agrees on exactly half of the pixels (for ``side`` a multiple of 16), so the
+    crosstalk between them vanishes. Returns ``(names, patterns)`` with patterns of shape (6, side * side).
+    """
+    side = check_int("side", side, min_value=16)
+    if side % 16:
+        raise ValueError(f"side must be a multiple of 16, got {side}")
+    y, x = torch.meshgrid(torch.arange(side, device=device), torch.arange(side, device=device),
+                          indexing="ij")
+    c, q = (side - 1) / 2, side // 4
+    pictures = {
+        "left half": x < side // 2,
+        "top half": y < side // 2,
+        "checkerboard": (x // q + y // q) % 2 == 0,
+        "disk": (x - c) ** 2 + (y - c) ** 2 < side * side / (2 * math.pi),
+        "horizontal stripes": (y // (side // 8)) % 2 == 0,
+        "vertical stripes": (x // (side // 8)) % 2 == 0,
+    }
+    patterns = torch.stack([torch.where(v, 1.0, -1.0).flatten() for v in pictures.values()])
+    return list(pictures), patterns
+
+
+def hebbian_weights(patterns: Tensor, *, normalize: bool = True) -> Tensor:
+    r"""Hebbian weights $W = \frac1N \sum_\mu \xi^\mu \xi^{\mu\top}$, diagonal set to zero.
+
+    ``patterns``: (P, N) or (K, P, N); returns (N, N) or (K, N, N). The normalisation is by
+    the number of **neurons** $N$, which makes the field of a stored pattern on itself
+    $O(1)$ whatever $N$. With ``normalize=False`` the weights are the integers
+    $\sum_\mu \xi^\mu_i \xi^\mu_j$: the same dynamics (with zero thresholds only a positive
+    factor separates them) and exact arithmetic in float32.
+    """
+    _check_patterns(patterns)
+    if not isinstance(normalize, bool):
+        raise TypeError(f"normalize must be True or False, got {normalize!r}")
+    n = patterns.shape[-1]
+    W = patterns.transpose(-1, -2) @ patterns                 # sum_mu xi_i^mu xi_j^mu
+    W.diagonal(dim1=-2, dim2=-1).zero_()                      # no self-connections
+    return W / n if normalize else W
+
+
+def local_field(s: Tensor, W: Tensor) -> Tensor:
+    r"""$h_i = \sum_j w_{ij} s_j$: (..., N) for an (N, N) network, (K, B, N) for (K, N, N)."""
+    s, W, _ = _check_network(s, W, spins=False)
+    return s @ W.transpose(-1, -2)
+
+
+def energy(s: Tensor, W: Tensor, theta: Optional[Tensor] = None) -> Tensor:
+    r"""$E(s) = -\tfrac12 s^\top W s + \theta^\top s$ for a batch of states; returns s.shape[:-1]."""
+    s, W, theta = _check_network(s, W, theta)
+    h = s @ W.transpose(-1, -2)                               # h_i = sum_j w_ij s_j
+    return -0.5 * (s * h).sum(-1) + (theta * s).sum(-1)
+
+
+def overlap(s: Tensor, patterns: Tensor) -> Tensor:
+    r"""Overlaps $m_\mu = \frac1N\, s \cdot \xi^\mu$: (..., P) for (P, N) patterns, (K, B, P) for (K, P, N)."""
+    check_spins("s", s)
+    _check_patterns(patterns)
+    if s.shape[-1] != patterns.shape[-1]:
+        raise ValueError(f"s and patterns must have the same last dimension N, got shapes "
+                         f"{tuple(s.shape)} and {tuple(patterns.shape)}")
+    if patterns.dim() == 3 and (s.dim() != 3 or s.shape[0] != patterns.shape[0]):
+        raise ValueError(f"with patterns of shape {tuple(patterns.shape)}, s must have shape "
+                         f"(K, B, N) with K = {patterns.shape[0]}, got {tuple(s.shape)}")
+    return s @ patterns.transpose(-1, -2) / s.shape[-1]
+
+
+def corrupt(x: Tensor, fraction: float, generator: Optional[torch.Generator] = None) -> Tensor:
+    """A copy of ``x`` (..., N) with exactly ``round(fraction * N)`` random bits flipped per row."""
+    check_spins("x", x)
+    fraction = check_number("fraction", fraction)
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"fraction must be in [0, 1], got {fraction}")
+    check_generator("generator", generator)
+    n = x.shape[-1]
+    k = int(round(fraction * n))
+    keys = rand(x.shape, generator, device=x.device)
+    ranks = keys.argsort(-1).argsort(-1)                      # a random permutation per row
+    return torch.where(ranks < k, -x, x)
+
+
+# ----------------------------------------------------------------------------------------
+# dynamics
+# ----------------------------------------------------------------------------------------
+
+def sign_update(h: Tensor, theta: Union[Tensor, float] = 0.0) -> Tensor:
+    r"""The threshold rule: $+1$ where $h \ge \theta$, else $-1$ (a tie goes to $+1$)."""
+    check_tensor("h", h, floating=True)
+    return torch.where(h >= theta, 1.0, -1.0).to(h.dtype)
+
+
+def async_update(s: Tensor, W: Tensor, i: int, theta: Optional[Tensor] = None) -> Tensor:
+    r"""Update neuron ``i`` of every state in the batch: $s_i \leftarrow \operatorname{sign}(h_i - \theta_i)$.
+
+    Returns a new tensor; the other neurons are unchanged. The energy changes by
+    $\Delta E = -(s_i' - s_i)(h_i - \theta_i) \le 0$ when $w_{ii} = 0$.
+    """
+    s, W, theta = _check_network(s, W, theta)
+    i = check_int("i", i, min_value=0, max_value=s.shape[-1] - 1)
+    row = W[..., i, :]                                        # w_ij for all j: (N,) or (K, N)
+    if W.dim() == 3:
+        row = row.unsqueeze(1)                                # (K, 1, N) against (K, B, N)
+    h_i = (s * row).sum(-1)                                   # h_i = sum_j w_ij s_j
+    out = s.clone()
+    out[..., i] = sign_update(h_i, theta[..., i])
+    return out
+
+
+def _order(n: int, order: str, generator: Optional[torch.Generator]) -> list[int]:
+    if order == "fixed":
+        return list(range(n))
+    return torch.randperm(n, generator=generator, device=_generator_device(generator)).tolist()
+
+
+def async_sweep(s: Tensor, W: Tensor, theta: Optional[Tensor] = None, *, order: str = "random",
+                generator: Optional[torch.Generator] = None) -> Tensor:
+    """One asynchronous sweep: every neuron updated once, one at a time.
+
+    ``order="fixed"`` visits 0, 1, ..., N-1; ``"random"`` draws a permutation with
+    ``generator`` (shared by the whole batch). This is the plain reference implementation;
+    :func:`run_async` computes the same dynamics much faster.
+    """
+    s, W, theta = _check_network(s, W, theta)
+    check_choice("order", order, ("random", "fixed"))
+    check_generator("generator", generator)
+    for i in _order(s.shape[-1], order, generator):
+        s = async_update(s, W, i, theta)
+    return s
+
+
+def sync_update(s: Tensor, W: Tensor, theta: Optional[Tensor] = None) -> Tensor:
+    r"""Synchronous update, all neurons at once: $s \leftarrow \operatorname{sign}(W s - \theta)$."""
+    s, W, theta = _check_network(s, W, theta)
+    return sign_update(s @ W.transpose(-1, -2), theta)
+
+
+def sync_trajectory(s: Tensor, W: Tensor, theta: Optional[Tensor] = None, *,
+                    n_steps: int) -> Tensor:
+    """The states visited by ``n_steps`` synchronous updates: (n_steps + 1, *s.shape)."""
+    n_steps = check_int("n_steps", n_steps, min_value=0)
+    states = [s]
+    for _ in range(n_steps):
+        states.append(sync_update(states[-1], W, theta))
+    return torch.stack(states)
+
+
+def sync_lyapunov(s_prev: Tensor, s_next: Tensor, W: Tensor,
+                  theta: Optional[Tensor] = None) -> Tensor:
+    r"""$L(t) = -s(t)^\top W s(t-1) + \theta^\top (s(t) + s(t-1))$, the two-step function
+    that synchronous dynamics never increase when $W$ is symmetric.
+
+    With $s(t+1) = \operatorname{sign}(W s(t) - \theta)$,
+    $L(t+1) - L(t) = -\sum_i (s_i(t+1) - s_i(t-1))(h_i(t) - \theta_i) \le 0$, so the
+    dynamics end in a fixed point or a cycle of length two.
+    """
+    s_prev, W, theta = _check_network(s_prev, W, theta)
+    check_spins("s_next", s_next)
+    if s_next.shape != s_prev.shape:
+        raise ValueError(f"s_next must have the shape of s_prev {tuple(s_prev.shape)}, "
+                         f"got {tuple(s_next.shape)}")
+    cross = (s_next * (s_prev @ W.transpose(-1, -2))).sum(-1)   # s(t)^T W s(t-1)
+    return -cross + (theta * (s_next + s_prev)).sum(-1)
+
+
+@torch.no_grad()
+def run_async(s: Tensor, W: Tensor, theta: Optional[Tensor] = None, *, max_sweeps: int = 100,
+              order: str = "random", generator: Optional[torch.Generator] = None
+              ) -> tuple[Tensor, Tensor, Tensor]:
+    r"""Asynchronous dynamics until a fixed point, for a whole batch at once.
+
+    The same dynamics as repeated :func:`async_sweep` calls, computed event by event: in a
+    sweep, a neuron whose sign already agrees with its field does nothing, so each step
+    jumps, in every state of the batch at once, to the next neuron *in that state's own
+    order* that will flip, flips it and updates the fields incrementally,
+    $h \leftarrow h + (s_i' - s_i)\, W_{:, i}$. The cost is proportional to the number of
+    flips, not to $N \times$ sweeps. With ``order="random"`` each state draws its own
+    permutation for every sweep; with ``"fixed"`` every sweep visits 0, ..., N-1.
+
+    Returns ``(states, sweeps, converged)``: the final states (the input's shape), the
+    number of sweeps each needed (the last one found no neuron to flip), and whether each
+    reached a fixed point within ``max_sweeps``. Descent, and so convergence, is guaranteed
+    for symmetric W with a non-negative diagonal.
+    """
+    s, W, theta = _check_network(s, W, theta)
+    max_sweeps = check_int("max_sweeps", max_sweeps, min_value=1)
+    check_choice("order", order, ("random", "fixed"))
+    check_generator("generator", generator)
+    n = s.shape[-1]
+    out = s.reshape(-1, n).clone()
+    n_rows = out.shape[0]
+    dev = s.device
+    sweeps_out = torch.zeros(n_rows, dtype=torch.long, device=dev)
+    conv_out = torch.zeros(n_rows, dtype=torch.bool, device=dev)
+    Wt = W.transpose(-1, -2).contiguous()                     # row i of Wt = column i of W
+    net = (torch.arange(n_rows, device=dev) // s.shape[1]) if W.dim() == 3 else None
+
+    def keys_for(rows: int) -> Tensor:                        # position of each neuron in the order
+        if order == "fixed":
+            return torch.arange(n, dtype=s.dtype, device=dev).expand(rows, n).clone()
+        return rand((rows, n), generator, device=dev, dtype=s.dtype)
+
+    ids = torch.arange(n_rows, device=dev)
+    sa, ha = out.clone(), (s @ W.transpose(-1, -2)).reshape(-1, n).clone()
+    tha, keys = theta.reshape(-1, n), keys_for(n_rows)
+    cur = torch.full((n_rows,), -1.0, dtype=s.dtype, device=dev)     # position reached
+    sweep = torch.ones(n_rows, dtype=torch.long, device=dev)
+    inf = torch.tensor(float("inf"), dtype=s.dtype, device=dev)
+    while ids.numel():
+        want = sign_update(ha, tha)
+        unstable = want != sa
+        cand = torch.where(unstable & (keys > cur[:, None]), keys, inf)
+        kmin, i = cand.min(1)
+        flip = torch.isfinite(kmin)
+        r = flip.nonzero().squeeze(1)
+        if r.numel():
+            ii, new = i[r], want[r, i[r]]
+            sa[r, ii] = new
+            rows = Wt[ii] if net is None else Wt[net[r], ii]
+            ha[r] += (2 * new)[:, None] * rows                # h += (s_i' - s_i) W[:, i]
+            cur[r] = kmin[r]
+        stable = ~unstable.any(1)                             # a fixed point: done
+        ended = ~flip & ~stable                               # the sweep is over: start another
+        e = ended.nonzero().squeeze(1)
+        if e.numel():
+            sweep[e] += 1
+            cur[e] = -1.0
+            if order == "random":
+                keys[e] = keys_for(e.numel())
+        finish = stable | (sweep > max_sweeps)
+        if bool(finish.any()):
+            f = ids[finish]
+            out[f], conv_out[f] = sa[finish], stable[finish]
+            sweeps_out[f] = sweep[finish].clamp(max=max_sweeps)
+            keep = ~finish
+            ids, sa, ha, tha, keys = ids[keep], sa[keep], ha[keep], tha[keep], keys[keep]
+            cur, sweep = cur[keep], sweep[keep]
+            if net is not None:
+                net = net[keep]
+    shape = s.shape[:-1]
+    return out.reshape(s.shape), sweeps_out.reshape(shape), conv_out.reshape(shape)
+
+
+# ----------------------------------------------------------------------------------------
+# capacity
+# ----------------------------------------------------------------------------------------
+
+def unstable_bits(patterns: Tensor) -> Tensor:
+    r"""How many bits of each stored pattern the Hebbian network (zero thresholds) would flip.
+
+    ``patterns``: (P, N) or (K, P, N); returns (P,) or (K, P) integer counts. A pattern is
+    a fixed point when its count is 0. Computed for all patterns at once with batched
+    matrix products, $N h = (\Xi \Xi^\top) \Xi - P\,\Xi$, in exact integer arithmetic
+    (float64 when float32 could not hold the sums exactly).
+    """
+    _check_patterns(patterns)
+    p, n = patterns.shape[-2:]
+    x = patterns if p * n < 2**24 else patterns.double()
+    fields = (x @ x.transpose(-1, -2)) @ x - p * x            # N h_i at each stored pattern
+    return (sign_update(fields) != x).sum(-1)
+
+
+@torch.no_grad()
+def retrieval_overlaps(n_neurons: int, loads: Sequence[float], *, starts_per_network: int,
+                       networks_per_load: int, flip_fraction: float = 0.0,
+                       max_sweeps: int = 50, generator: Optional[torch.Generator] = None,
+                       device=None) -> Tensor:
+    r"""Final overlaps after asynchronous retrieval, for every load $\alpha = P/N$ at once.
+
+    For each load, ``networks_per_load`` networks each store
+    $P = \operatorname{round}(\alpha N)$ random patterns (at least ``starts_per_network``);
+    the first ``starts_per_network`` patterns of each network, with a fraction
+    ``flip_fraction`` of bits flipped, are the cues. All networks of all loads run in one
+    batch (:func:`run_async`). Returns (len(loads), networks_per_load *
+    starts_per_network): the overlap of each final state with the pattern it started from.
+    """
+    n = check_int("n_neurons", n_neurons, min_value=2)
+    b = check_int("starts_per_network", starts_per_network, min_value=1)
+    k = check_int("networks_per_load", networks_per_load, min_value=1)
+    loads = [check_number("loads[]", a, positive=True) for a in loads]
+    if not loads:
+        raise ValueError("loads must hold at least one load")
+    sizes = [max(b, int(round(a * n))) for a in loads]
+    weights, targets = [], []
+    for p in sizes:
+        xi = random_patterns(p, n, generator, n_networks=k, device=device)
+        weights.append(hebbian_weights(xi, normalize=False))  # integer weights: exact ties
+        targets.append(xi[:, :b])
+    W, targets = torch.cat(weights), torch.cat(targets)       # (L*K, N, N), (L*K, b, N)
+    cues = corrupt(targets, flip_fraction, generator)
+    final, _, _ = run_async(cues, W, max_sweeps=max_sweeps, generator=generator)
+    m = (final * targets).sum(-1) / n                         # (L*K, b)
+    return m.reshape(len(loads), k * b)
+
+
+def mceliece_capacity(n_neurons: Union[int, float], *, every_pattern: bool = False) -> float:
+    r"""McEliece, Posner, Rodemich and Venkatesh (1987): $N / (2 \ln N)$, or $N / (4 \ln N)$.
+
+    With $P$ random patterns stored by the Hebbian rule, $N/(2\ln N)$ is the largest $P$
+    (asymptotically, natural logarithm) for which each pattern, and so most of them, is a
+    fixed point with probability tending to one; $N/(4\ln N)$ is the largest for which
+    every pattern is, all at once.
+    """
+    n = check_number("n_neurons", n_neurons, positive=True)
+    if n <= 1:
+        raise ValueError(f"n_neurons must be > 1, got {n}")
+    return n / ((4 if every_pattern else 2) * math.log(n))
+
+
+def _double_factorial(k: int) -> int:
+    return math.prod(range(k, 0, -2)) if k > 0 else 1
+
+
+def krotov_hopfield_capacity(n_neurons: Union[int, float], n: int = 2) -> float:
+    r"""$N^{n-1} / (2 (2n-3)!! \ln N)$: the number of patterns that dense associative memory
+    with $F(x) = x^n$ stores with each pattern a fixed point (Krotov and Hopfield, 2016);
+    $n = 2$ gives McEliece et al.'s $N / (2 \ln N)$."""
+    big_n = check_number("n_neurons", n_neurons, positive=True)
+    n = check_int("n", n, min_value=2)
+    if big_n <= 1:
+        raise ValueError(f"n_neurons must be > 1, got {big_n}")
+    return big_n ** (n - 1) / (2 * _double_factorial(2 * n - 3) * math.log(big_n))
+
+
+def fixed_point_probability(n_neurons: int, n_patterns: int, n: int = 2) -> float:
+    r"""Signal-to-noise estimate of the probability that a stored pattern is a fixed point.
+
+    Flipping bit $i$ of pattern $\mu$ costs the pattern's own term a signal of order
+    $2n N^{n-1}$, against the crosstalk of the $P - 1$ other patterns, a sum of order
+    $P$ random terms of variance $4n^2 (2n-3)!! N^{n-1}$. A bit is unstable with probability
+    $p = \Phi(-\sqrt{N^{n-1} / ((2n-3)!!\,(P-1))})$; treating the $N$ bits as independent,
+    the pattern is a fixed point with probability $(1-p)^N$.
+    """
+    big_n = check_int("n_neurons", n_neurons, min_value=2)
+    p = check_int("n_patterns", n_patterns, min_value=1)
+    n = check_int("n", n, min_value=2)
+    if p == 1:
+        return 1.0
+    z = math.sqrt(big_n ** (n - 1) / (_double_factorial(2 * n - 3) * (p - 1)))
+    p_bit = 0.5 * math.erfc(z / math.sqrt(2))                 # Phi(-z)
+    return math.exp(big_n * math.log1p(-p_bit))
+
+
+def _ags_gap(y: float, alpha: float) -> float:
+    return math.erf(y) - y * (math.sqrt(2 * alpha) + 2 / math.sqrt(math.pi) * math.exp(-y * y))
+
+
+def ags_retrieval_overlap(alpha: float) -> float:
+    r"""Overlap $m$ of the retrieval state at zero temperature (Amit, Gutfreund and Sompolinsky).
+
+    The replica-symmetric equations at $T = 0$ reduce, with $y = m / \sqrt{2\alpha r}$, to
+    $m = \operatorname{erf}(y)$ and $y\,(\sqrt{2\alpha} + \tfrac{2}{\sqrt\pi} e^{-y^2})
+    = \operatorname{erf}(y)$. Returns $m$ for the largest root, or 0.0 when there is no
+    retrieval solution ($\alpha > \alpha_c \approx 0.138$).
+    """
+    alpha = check_number("alpha", alpha, nonnegative=True)
+    if alpha == 0:
+        return 1.0
+    y_max = 1 / math.sqrt(2 * alpha) + 1                      # beyond it the gap is negative
+    grid = [y_max * (j + 1) / 4000 for j in range(4000)]
+    lo = None
+    for a, b in zip(grid, grid[1:]):
+        if _ags_gap(a, alpha) > 0 >= _ags_gap(b, alpha):
+            lo = (a, b)
+    if lo is None:
+        return 0.0
+    a, b = lo
+    for _ in range(80):                                       # bisection
+        mid = 0.5 * (a + b)
+        a, b = (mid, b) if _ags_gap(mid, alpha) > 0 else (a, mid)
+    return math.erf(0.5 * (a + b))
+
+
+def ags_critical_load(tol: float = 1e-6) -> float:
+    r"""$\alpha_c$: the largest load with a retrieval solution (about 0.138), by bisection."""
+    tol = check_number("tol", tol, positive=True)
+    lo, hi = 0.05, 0.3
+    while hi - lo > tol:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if ags_retrieval_overlap(mid) > 0 else (lo, mid)
+    return lo
+
+
+# ----------------------------------------------------------------------------------------
+# dense associative memory, F(x) = x^n
+# ----------------------------------------------------------------------------------------
+
+def _check_dense(s, patterns, n) -> tuple[Tensor, Tensor, int]:
+    check_spins("s", s)
+    _check_patterns(patterns)
+    n = check_int("n", n, min_value=2)
+    if s.shape[-1] != patterns.shape[-1]:
+        raise ValueError(f"s and patterns must have the same last dimension N, got shapes "
+                         f"{tuple(s.shape)} and {tuple(patterns.shape)}")
+    if patterns.dim() == 3 and (s.dim() != 3 or s.shape[0] != patterns.shape[0]):
+        raise ValueError(f"with patterns of shape {tuple(patterns.shape)}, s must have shape "
+                         f"(K, B, N) with K = {patterns.shape[0]}, got {tuple(s.shape)}")
+    return s, patterns, n
+
+
+def dense_energy(s: Tensor, patterns: Tensor, n: int) -> Tensor:
+    r"""$E(s) = -\sum_\mu F(\xi^\mu \cdot s)$ with $F(x) = x^n$; returns s.shape[:-1].
+
+    Use float64 for $n \ge 3$: the terms reach $N^n$. For $n = 2$,
+    $E = -s^\top \Xi^\top \Xi s = 2N\,E_{\text{Hopfield}}(s) - PN$ with the Hebbian $W$.
+    """
+    s, patterns, n = _check_dense(s, patterns, n)
+    o = s @ patterns.transpose(-1, -2)                        # xi^mu . s: (..., P)
+    return -(o ** n).sum(-1)
+
+
+def dense_flip_delta(s: Tensor, patterns: Tensor, n: int) -> Tensor:
+    r"""$\Delta E_i = E(s \text{ with } s_i \text{ flipped}) - E(s)$ for every neuron: (..., N).
+
+    Flipping $s_i$ changes each overlap $o_\mu = \xi^\mu \cdot s$ by $-2a$ with
+    $a = s_i \xi^\mu_i = \pm 1$, and the binomial theorem splits the difference of energies
+    into matrix products (no loop over neurons):
+    $F(o - 2a) - F(o) = \sum_{k=1}^{n} \binom{n}{k} (-2)^k a^k o^{n-k}$, where
+    $a^k = a$ for odd $k$ and $1$ for even $k$.
+    """
+    s, patterns, n = _check_dense(s, patterns, n)
+    o = s @ patterns.transpose(-1, -2)                        # (..., P)
+    odd = torch.zeros_like(o)
+    even = torch.zeros_like(o[..., :1])
+    for k in range(1, n + 1):
+        c = math.comb(n, k) * (-2.0) ** k
+        if k % 2:
+            odd = odd + c * o ** (n - k)
+        else:
+            even = even + c * (o ** (n - k)).sum(-1, keepdim=True)
+    change = s * (odd @ patterns) + even                      # sum_mu F(o - 2a) - F(o)
+    return -change
+
+
+def dense_async_sweep(s: Tensor, patterns: Tensor, n: int, *, order: str = "random",
+                      generator: Optional[torch.Generator] = None) -> tuple[Tensor, Tensor]:
+    r"""One asynchronous sweep of dense associative memory; returns ``(states, n_flips)``.
+
+    Neuron $i$ flips when that lowers the energy, which is computed as a difference of
+    energies, $\Delta E_i = -\sum_\mu [F(o_\mu - 2 s_i \xi_i^\mu) - F(o_\mu)]$ (a tie
+    keeps the current value). The overlaps $o_\mu$ are updated after each flip.
+    """
+    s, patterns, n = _check_dense(s, patterns, n)
+    check_choice("order", order, ("random", "fixed"))
+    check_generator("generator", generator)
+    s = s.clone()
+    o = s @ patterns.transpose(-1, -2)                        # (..., P)
+    flips = torch.zeros(s.shape[:-1], dtype=torch.long, device=s.device)
+    for i in _order(s.shape[-1], order, generator):
+        col = patterns[..., i]                                # xi_i^mu: (P,) or (K, P)
+        if patterns.dim() == 3:
+            col = col.unsqueeze(1)
+        a = s[..., i:i + 1] * col                             # s_i xi_i^mu
+        delta = -((o - 2 * a) ** n - o ** n).sum(-1)          # E(flipped) - E(s)
+        flip = delta < 0
+        s[..., i] = torch.where(flip, -s[..., i], s[..., i])
+        o = o - 2 * a * flip.unsqueeze(-1).to(o.dtype)
+        flips += flip
+    return s, flips
+
+
+def dense_run_async(s: Tensor, patterns: Tensor, n: int, *, max_sweeps: int = 20,
+                    order: str = "random", generator: Optional[torch.Generator] = None
+                    ) -> tuple[Tensor, Tensor]:
+    """Asynchronous sweeps until no neuron of any state flips; returns ``(states, converged)``."""
+    max_sweeps = check_int("max_sweeps", max_sweeps, min_value=1)
+    converged = torch.zeros(s.shape[:-1], dtype=torch.bool, device=s.device)
+    for _ in range(max_sweeps):
+        s, flips = dense_async_sweep(s, patterns, n, order=order, generator=generator)
+        converged = flips == 0
+        if bool(converged.all()):
+            break
+    return s, converged
+
+
+def dense_unstable_bits(patterns: Tensor, n: int, n_test: Optional[int] = None) -> Tensor:
+    """How many single flips lower the energy at each of the first ``n_test`` stored patterns.
+
+    ``patterns``: (P, N) or (K, P, N); returns (n_test,) or (K, n_test). A pattern is a
+    fixed point of the dynamics when its count is 0.
+    """
+    _check_patterns(patterns)
+    p = patterns.shape[-2]
+    n_test = p if n_test is None else check_int("n_test", n_test, min_value=1, max_value=p)
+    delta = dense_flip_delta(patterns[..., :n_test, :], patterns, n)
+    return (delta < 0).sum(-1)

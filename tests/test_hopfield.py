@@ -1,0 +1,297 @@
+import itertools
+import math
+
+import pytest
+import torch
+
+from companion import hopfield as hf
+
+
+def spins(shape, g, dtype=torch.float64):
+    return torch.where(torch.rand(shape, generator=g) < 0.5, -1.0, 1.0).to(dtype)
+
+
+def random_symmetric(n, g, batch=()):
+    a = torch.randn(*batch, n, n, generator=g, dtype=torch.float64)
+    w = (a + a.transpose(-1, -2)) / 2
+    w.diagonal(dim1=-2, dim2=-1).zero_()
+    return w
+
+
+def all_spin_states(n):
+    return torch.tensor(list(itertools.product([-1.0, 1.0], repeat=n)), dtype=torch.float64)
+
+
+# --- storage and energy ---------------------------------------------------------------------
+
+def test_hebbian_weights_are_the_formula(gen):
+    xi = spins((4, 7), gen)
+    W = hf.hebbian_weights(xi)
+    for i in range(7):
+        for j in range(7):
+            want = 0.0 if i == j else sum(xi[m, i] * xi[m, j] for m in range(4)) / 7
+            assert abs(W[i, j].item() - float(want)) < 1e-12
+    assert torch.equal(W, W.T)
+    assert torch.equal(hf.hebbian_weights(xi, normalize=False), W * 7)
+
+
+def test_hebbian_weights_batched_equal_one_network_at_a_time(gen):
+    xi = spins((3, 5, 9), gen)
+    W = hf.hebbian_weights(xi)
+    for k in range(3):
+        assert torch.allclose(W[k], hf.hebbian_weights(xi[k]))
+
+
+def test_energy_is_the_explicit_double_sum(gen):
+    n = 6
+    W, theta = random_symmetric(n, gen), torch.randn(n, generator=gen, dtype=torch.float64)
+    s = spins((5, n), gen)
+    e = hf.energy(s, W, theta)
+    for b in range(5):
+        want = -0.5 * sum(W[i, j] * s[b, i] * s[b, j] for i in range(n) for j in range(n))
+        want = want + sum(theta[i] * s[b, i] for i in range(n))
+        assert abs(e[b].item() - float(want)) < 1e-12
+
+
+def test_energy_of_a_batch_of_networks(gen):
+    W = random_symmetric(5, gen, batch=(3,))
+    s = spins((3, 4, 5), gen)
+    e = hf.energy(s, W)
+    for k in range(3):
+        assert torch.allclose(e[k], hf.energy(s[k], W[k]))
+
+
+def test_negated_patterns_have_the_same_energy_without_thresholds(gen):
+    xi = spins((3, 20), gen)
+    W = hf.hebbian_weights(xi)
+    assert torch.allclose(hf.energy(xi, W), hf.energy(-xi, W))
+    theta = torch.full((20,), 0.1, dtype=torch.float64)
+    assert not torch.allclose(hf.energy(xi, W, theta), hf.energy(-xi, W, theta))
+
+
+# --- dynamics and descent -------------------------------------------------------------------
+
+def test_fixed_points_are_the_local_minima_of_the_enumerated_energy(gen):
+    n = 10
+    W, theta = random_symmetric(n, gen), 0.3 * torch.randn(n, generator=gen, dtype=torch.float64)
+    states = all_spin_states(n)                                 # all 1024 states
+    e = hf.energy(states, W, theta)
+    flip = 1 - 2 * torch.eye(n, dtype=torch.float64)            # row i flips neuron i
+    neighbours = torch.stack([hf.energy(states * flip[i], W, theta) for i in range(n)])
+    local_min = (e[None, :] <= neighbours).all(0)               # single-flip local minima
+    fixed = (hf.sync_update(states, W, theta) == states).all(1)
+    assert local_min.any()
+    assert torch.equal(local_min, fixed), "no ties: fixed points = single-flip local minima"
+    ends, _, converged = hf.run_async(spins((50, n), gen), W, theta, generator=gen)
+    assert converged.all()
+    codes = ((ends + 1) / 2) @ (2.0 ** torch.arange(n - 1, -1, -1, dtype=torch.float64))
+    assert local_min[codes.long()].all(), "every end point is a minimum of the enumeration"
+
+
+def test_asynchronous_updates_never_increase_the_energy(gen):
+    n = 12
+    W = random_symmetric(n, gen, batch=(200,))                  # 200 random networks
+    theta = torch.randn(200, 1, n, generator=gen, dtype=torch.float64)
+    s = spins((200, 3, n), gen)
+    for _ in range(3):
+        for i in torch.randperm(n, generator=gen).tolist():
+            h = hf.local_field(s, W)[..., i]
+            new = hf.async_update(s, W, i, theta)
+            e0, e1 = hf.energy(s, W, theta), hf.energy(new, W, theta)
+            assert (e1 <= e0 + 1e-12).all()
+            predicted = -(new[..., i] - s[..., i]) * (h - theta[..., i])
+            assert torch.allclose(e1 - e0, predicted, atol=1e-12)
+            s = new
+
+
+def test_a_negative_self_coupling_can_raise_the_energy():
+    W = torch.tensor([[-2.0, 1.0], [1.0, 0.0]], dtype=torch.float64)
+    s = torch.tensor([[1.0, 1.0]], dtype=torch.float64)
+    new = hf.async_update(s, W, 0)
+    assert new[0, 0] == -1 and hf.energy(new, W) > hf.energy(s, W)
+
+
+def test_run_async_is_repeated_sweeps_with_a_fixed_order(gen):
+    xi = spins((16, 50), gen, torch.float32)
+    W = hf.hebbian_weights(xi, normalize=False)                 # integers: exact ties
+    s0 = hf.corrupt(xi[:10], 0.3, gen)
+    s = s0
+    for k in range(1, 6):
+        s = hf.async_sweep(s, W, order="fixed")
+        ends, sweeps, _ = hf.run_async(s0, W, order="fixed", max_sweeps=k)
+        assert torch.equal(ends, s), f"after {k} sweeps"
+        assert (sweeps <= k).all()
+
+
+def test_run_async_reaches_fixed_points_and_is_reproducible(gen):
+    xi = spins((2, 12, 80), gen, torch.float32)
+    W = hf.hebbian_weights(xi)
+    cues = hf.corrupt(xi[:, :5], 0.2, gen)
+    a = hf.run_async(cues, W, generator=torch.Generator().manual_seed(5))
+    b = hf.run_async(cues, W, generator=torch.Generator().manual_seed(5))
+    assert all(torch.equal(x, y) for x, y in zip(a, b))
+    ends, _, converged = a
+    assert converged.all()
+    assert torch.equal(hf.sync_update(ends, W), ends), "no neuron would change"
+
+
+def test_synchronous_updates_can_cycle_and_the_two_step_function_never_increases(gen):
+    W = torch.tensor([[0.0, 1.0], [1.0, 0.0]], dtype=torch.float64)
+    traj = hf.sync_trajectory(torch.tensor([1.0, -1.0], dtype=torch.float64), W, n_steps=4)
+    assert torch.equal(traj[0], traj[2]) and not torch.equal(traj[0], traj[1])
+    Wb, theta = random_symmetric(15, gen, batch=(100,)), torch.randn(100, 1, 15, generator=gen,
+                                                                     dtype=torch.float64)
+    traj = hf.sync_trajectory(spins((100, 4, 15), gen), Wb, theta, n_steps=30)
+    lyap = torch.stack([hf.sync_lyapunov(traj[t - 1], traj[t], Wb, theta)
+                        for t in range(1, 31)])
+    assert (lyap[1:] <= lyap[:-1] + 1e-12).all()
+    assert torch.equal(traj[-1], traj[-3]), "period one or two at the end"
+
+
+def test_unstable_bits_counts_what_the_update_rule_would_flip(gen):
+    xi = spins((3, 21, 100), gen, torch.float32)                # N even, P odd: no ties
+    W = hf.hebbian_weights(xi)
+    want = (hf.sync_update(xi, W) != xi).sum(-1)
+    assert torch.equal(hf.unstable_bits(xi), want)
+
+
+def test_overlap_and_corrupt(gen):
+    xi = spins((4, 50), gen)
+    cue = hf.corrupt(xi, 0.2, gen)
+    assert ((cue != xi).sum(1) == 10).all()
+    m = hf.overlap(cue, xi)
+    assert torch.allclose(m.diagonal(), torch.full((4,), 1 - 2 * 10 / 50, dtype=torch.float64))
+
+
+def test_picture_patterns_are_orthogonal():
+    names, p = hf.picture_patterns(32)
+    assert len(names) == p.shape[0] == 6 and p.shape[1] == 1024
+    assert torch.equal(p @ p.T / 1024, torch.eye(6))
+
+
+def test_retrieval_breaks_down_at_high_load(gen):
+    m = hf.retrieval_overlaps(200, [0.03, 0.4], starts_per_network=5, networks_per_load=2,
+                              generator=gen)
+    assert m.shape == (2, 10)
+    assert m[0].min() > 0.95 and m[1].mean() < 0.8
+
+
+# --- theory ---------------------------------------------------------------------------------
+
+def test_ags_solution_agrees_with_scipy():
+    from scipy.optimize import brentq, minimize_scalar
+    from scipy.special import erf
+
+    for alpha in [0.01, 0.05, 0.1, 0.13]:
+        def gap(y):
+            return erf(y) - y * (math.sqrt(2 * alpha) + 2 / math.sqrt(math.pi) * math.exp(-y * y))
+        y_max = 1 / math.sqrt(2 * alpha) + 1                    # the gap is negative beyond
+        peak = minimize_scalar(lambda y: -gap(y), bounds=(0.5, y_max), method="bounded").x
+        y = brentq(gap, peak, y_max)                            # the largest root
+        assert hf.ags_retrieval_overlap(alpha) == pytest.approx(erf(y), abs=1e-10)
+        assert 0.98 < erf(y) <= 1
+    alpha_c = hf.ags_critical_load()
+    assert abs(alpha_c - 0.138) < 0.001                         # Amit et al.: 0.138
+    assert hf.ags_retrieval_overlap(alpha_c + 0.001) == 0.0
+    assert 0.96 < hf.ags_retrieval_overlap(alpha_c - 1e-5) < 0.975     # m_c about 0.967
+
+
+def test_capacity_formulas():
+    assert hf.mceliece_capacity(1000) == pytest.approx(1000 / (2 * math.log(1000)))
+    assert hf.mceliece_capacity(1000, every_pattern=True) == pytest.approx(
+        1000 / (4 * math.log(1000)))
+    assert hf.krotov_hopfield_capacity(1000, 2) == pytest.approx(hf.mceliece_capacity(1000))
+    assert hf.krotov_hopfield_capacity(100, 3) == pytest.approx(100**2 / (6 * math.log(100)))
+    probs = [hf.fixed_point_probability(500, p) for p in (1, 20, 40, 80)]
+    assert probs[0] == 1.0 and all(a > b for a, b in zip(probs, probs[1:]))
+
+
+def test_fixed_point_probability_estimate_matches_simulation(gen):
+    xi = spins((100, 40, 500), gen, torch.float32)
+    measured = (hf.unstable_bits(xi) == 0).double().mean().item()      # 4,000 patterns
+    se = math.sqrt(measured * (1 - measured) / 4000)
+    assert abs(measured - hf.fixed_point_probability(500, 40)) < 5 * se + 0.02
+
+
+# --- dense associative memory ---------------------------------------------------------------
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_dense_flip_delta_is_the_difference_of_energies(gen, n):
+    xi, s = spins((7, 9), gen), spins((5, 9), gen)
+    e = hf.dense_energy(s, xi, n)
+    flipped = torch.stack([hf.dense_energy(s * torch.where(torch.arange(9) == i, -1.0, 1.0)
+                                           .double(), xi, n) for i in range(9)], dim=-1)
+    assert torch.allclose(hf.dense_flip_delta(s, xi, n), flipped - e[:, None])
+
+
+def test_dense_energy_is_the_sum_over_patterns(gen):
+    xi, s = spins((4, 6), gen), spins((3, 6), gen)
+    for n in (2, 3):
+        want = torch.tensor([-sum(float(xi[m] @ s[b]) ** n for m in range(4)) for b in range(3)],
+                            dtype=torch.float64)
+        assert torch.allclose(hf.dense_energy(s, xi, n), want)
+
+
+def test_dense_memory_with_n_2_is_the_classical_network(gen):
+    xi, s = spins((11, 40), gen), spins((6, 40), gen)           # N even, P odd: no ties
+    W = hf.hebbian_weights(xi)
+    n_, p_ = 40, 11
+    assert torch.allclose(hf.dense_energy(s, xi, 2), 2 * n_ * hf.energy(s, W) - p_ * n_)
+    h = hf.local_field(s, W)
+    assert torch.allclose(hf.dense_flip_delta(s, xi, 2), 2 * n_ * (2 * s * h))
+    a, _ = hf.dense_async_sweep(s, xi, 2, order="fixed")
+    assert torch.equal(a, hf.async_sweep(s, W, order="fixed"))
+    assert torch.equal(hf.dense_unstable_bits(xi, 2), hf.unstable_bits(xi))
+
+
+def test_dense_dynamics_descend_and_stop_at_fixed_points(gen):
+    xi = spins((60, 30), gen)
+    cues = hf.corrupt(xi[:8], 0.2, gen)
+    e0 = hf.dense_energy(cues, xi, 3)
+    s, flips = hf.dense_async_sweep(cues, xi, 3, generator=gen)
+    assert (hf.dense_energy(s, xi, 3) <= e0).all() and flips.sum() > 0
+    ends, converged = hf.dense_run_async(cues, xi, 3, generator=gen)
+    assert converged.all()
+    assert (hf.dense_flip_delta(ends, xi, 3) >= 0).all(), "no single flip lowers the energy"
+
+
+def test_dense_memory_stores_many_more_patterns(gen):
+    xi = spins((120, 60), gen)                                  # P = 2 N
+    assert (hf.dense_unstable_bits(xi, 3) == 0).double().mean() > 0.85
+    assert (hf.dense_unstable_bits(xi, 2) == 0).double().mean() < 0.1
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call, exc, msg", [
+    (lambda: hf.hebbian_weights(torch.tensor([[0.0, 1.0, 1.0]])), ValueError,
+     r"patterns must contain only -1 and \+1, got values \{0, 1\}"),
+    (lambda: hf.hebbian_weights(torch.tensor([[1.0, -1.0, 0.5]])), ValueError, "0.5"),
+    (lambda: hf.hebbian_weights(torch.ones(4)), ValueError, "patterns must have 2 or 3 dim"),
+    (lambda: hf.hebbian_weights(torch.ones(2, 3, dtype=torch.long)), TypeError, "floating"),
+    (lambda: hf.energy(torch.ones(2, 3), torch.zeros(4, 4)), ValueError, "last dimension N = 4"),
+    (lambda: hf.energy(torch.ones(3), torch.zeros(3, 4)), ValueError, "W must be square"),
+    (lambda: hf.energy(torch.ones(2, 3), torch.zeros(2, 3, 3)), ValueError, r"\(K, B, N\)"),
+    (lambda: hf.energy(torch.ones(2, 3), torch.zeros(3, 3), torch.zeros(4)), ValueError,
+     "theta of shape"),
+    (lambda: hf.async_update(torch.ones(2, 3), torch.zeros(3, 3), 3), ValueError, "i must be <= 2"),
+    (lambda: hf.async_sweep(torch.ones(2, 3), torch.zeros(3, 3), order="any"), ValueError,
+     "order must be one of"),
+    (lambda: hf.run_async(torch.ones(2, 3), torch.zeros(3, 3), max_sweeps=0), ValueError,
+     "max_sweeps must be >= 1"),
+    (lambda: hf.run_async(torch.ones(2, 3), torch.zeros(3, 3), generator=1), TypeError,
+     "torch.Generator"),
+    (lambda: hf.corrupt(torch.ones(2, 3), 1.5), ValueError, "fraction must be in"),
+    (lambda: hf.overlap(torch.ones(2, 3), torch.ones(2, 4)), ValueError, "same last dimension"),
+    (lambda: hf.dense_energy(torch.ones(2, 3), torch.ones(2, 3), 1), ValueError, "n must be >= 2"),
+    (lambda: hf.dense_flip_delta(torch.ones(2, 3), torch.zeros(2, 3), 3), ValueError,
+     "patterns must contain only"),
+    (lambda: hf.random_patterns(0, 5), ValueError, "n_patterns must be >= 1"),
+    (lambda: hf.mceliece_capacity(1), ValueError, "n_neurons must be > 1"),
+    (lambda: hf.picture_patterns(20), ValueError, "multiple of 16"),
+    (lambda: hf.retrieval_overlaps(100, [], starts_per_network=2, networks_per_load=1),
+     ValueError, "at least one load"),
+])
+def test_bad_input_gets_a_clear_error(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()
