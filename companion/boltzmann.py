@@ -13,11 +13,24 @@ $$F(v) = -\log \sum_h e^{-E(v, h)} = -a^\top v - \sum_j \operatorname{softplus}(
 and $p(v) = e^{-F(v)} / Z$. The conditionals factorise:
 $p(h_j = 1 \mid v) = \sigma(b_j + v^\top W_{:j})$ and
 $p(v_i = 1 \mid h) = \sigma(a_i + W_{i:} h)$, which is what makes block Gibbs sampling cheap.
+
+Chapter 9 adds:
+
+* :class:`PersistentChains` and :meth:`RBM.pcd_loss`: persistent contrastive divergence
+  (Tieleman, 2008), whose negative chains carry on from one update to the next;
+* :func:`ais_log_weights` and :func:`ais_log_partition`: annealed importance sampling
+  (Neal, 2001) of $\log Z$, from an independent-unit base model to the RBM (Salakhutdinov
+  and Murray, 2008); :func:`marginal_logits` and :func:`independent_log_prob` for that
+  base model, which is also the independent-pixel baseline;
+* :class:`DBM`: a two-layer deep Boltzmann machine (Salakhutdinov and Hinton, 2009) with
+  mean-field inference, persistent Gibbs chains and an exact $\log Z$ for small models.
 """
 from __future__ import annotations
 
 import itertools
-from typing import Optional
+import math
+from dataclasses import dataclass
+from typing import Optional, Union
 
 import torch
 from torch import Tensor, nn
@@ -25,7 +38,18 @@ from torch import Tensor, nn
 from ._checks import check_generator, check_int, check_number, check_tensor
 from .seeding import rand, randn
 
-__all__ = ["RBM", "all_binary_states"]
+__all__ = [
+    "AISResult",
+    "DBM",
+    "PersistentChains",
+    "RBM",
+    "ais_betas",
+    "ais_log_partition",
+    "ais_log_weights",
+    "all_binary_states",
+    "independent_log_prob",
+    "marginal_logits",
+]
 
 
 def all_binary_states(n: int, dtype=torch.float32, device=None) -> Tensor:
@@ -122,6 +146,26 @@ class RBM(nn.Module):
         v_k = self.gibbs(v_data, k, generator)
         return self.free_energy(v_data).mean() - self.free_energy(v_k).mean(), v_k
 
+    def pcd_loss(self, v_data: Tensor, chains: "PersistentChains", k: int = 1,
+                 generator: Optional[torch.Generator] = None) -> tuple[Tensor, Tensor]:
+        r"""Persistent contrastive divergence, PCD-k (Tieleman, 2008).
+
+        Like :meth:`cd_loss`, but the negative samples do not start at the data: they come
+        from ``chains``, Markov chains that are never restarted. Each call advances them
+        ``k`` block Gibbs steps under the current parameters, from where the previous call
+        left them, and stores the new states in ``chains``. Returns ``(loss, v_neg)``, where
+        the gradient of ``loss`` $= \overline{F(v_{\text{data}})} - \overline{F(v_{\text{neg}})}$
+        (with $v_{\text{neg}}$ held fixed) estimates $-\nabla \log p(v_{\text{data}})$.
+        """
+        self._check_v(v_data)
+        if not isinstance(chains, PersistentChains):
+            raise TypeError(f"chains must be a PersistentChains, got {type(chains).__name__}")
+        check_tensor("chains.state", chains.state, ndim=2, last_dim=self.n_visible, floating=True)
+        k = check_int("k", k, min_value=1)
+        v_neg = self.gibbs(chains.state, k, generator)
+        chains.update(v_neg, k)
+        return self.free_energy(v_data).mean() - self.free_energy(v_neg).mean(), v_neg
+
     @torch.no_grad()
     def reconstruction_error(self, v: Tensor) -> float:
         """Mean squared error of the mean-field reconstruction v -> p(h|v) -> p(v|h)."""
@@ -142,4 +186,425 @@ class RBM(nn.Module):
 
     def log_prob(self, v: Tensor) -> Tensor:
         r"""$\log p(v) = -F(v) - \log Z$, exact (small models only, see :meth:`log_partition`)."""
+        return -self.free_energy(v) - self.log_partition()
+
+
+def _bernoulli(p: Tensor, generator: Optional[torch.Generator]) -> Tensor:
+    """One binary draw per entry of the probabilities ``p``, drawn with ``generator``."""
+    return (rand(p.shape, generator, p.device, p.dtype) < p).to(p.dtype)
+
+
+def _bernoulli_entropy(mu: Tensor) -> Tensor:
+    r"""$H(\mu) = -\sum_j \mu_j \log \mu_j + (1 - \mu_j) \log(1 - \mu_j)$ over the last axis."""
+    return -(torch.special.xlogy(mu, mu) + torch.special.xlogy(1 - mu, 1 - mu)).sum(-1)
+
+
+class PersistentChains:
+    r"""Markov chains that persist across parameter updates: the "fantasy particles" of
+    persistent contrastive divergence (Tieleman, 2008).
+
+    ``state`` holds the chains' current states, one row per chain: a (n, D) tensor for an
+    :class:`RBM` (see :meth:`RBM.pcd_loss`), a tuple ``(v, h1, h2)`` of tensors for a
+    :class:`DBM` (see :meth:`DBM.loss`). ``n_steps`` counts the Gibbs steps run so far.
+    """
+
+    def __init__(self, state: Union[Tensor, tuple[Tensor, ...]]):
+        self.state = self._check(state)
+        self.n_steps = 0
+
+    @staticmethod
+    def _check(state):
+        parts = (state,) if isinstance(state, Tensor) else state
+        if not isinstance(parts, tuple) or not parts:
+            raise TypeError(f"state must be a tensor or a tuple of tensors, "
+                            f"got {type(state).__name__}")
+        for i, t in enumerate(parts):
+            check_tensor(f"state[{i}]" if len(parts) > 1 else "state", t, ndim=2,
+                         floating=True, min_batch=1)
+        if len({t.shape[0] for t in parts}) != 1:
+            raise ValueError(f"state tensors must hold the same number of chains, got shapes "
+                             f"{[tuple(t.shape) for t in parts]}")
+        return tuple(t.detach() for t in parts) if isinstance(state, tuple) else state.detach()
+
+    def __len__(self) -> int:
+        return (self.state if isinstance(self.state, Tensor) else self.state[0]).shape[0]
+
+    def update(self, state: Union[Tensor, tuple[Tensor, ...]], k: int) -> None:
+        """Store the chains' new ``state`` after ``k`` more Gibbs steps."""
+        self.state = self._check(state)
+        self.n_steps += check_int("k", k, min_value=0)
+
+
+def marginal_logits(v: Tensor, pseudocount: float = 1.0) -> Tensor:
+    r"""Log-odds of each unit being on in the data ``v`` (N, D), smoothed with a pseudocount:
+    $\log\frac{n_i + \alpha}{N - n_i + \alpha}$ with $n_i = \sum_n v_{ni}$ and
+    $\alpha$ = ``pseudocount``. Returns (D,). They define the smoothed maximum-likelihood
+    independent-unit model: :func:`independent_log_prob` evaluates it, and
+    :func:`ais_log_partition` can start from it."""
+    check_tensor("v", v, ndim=2, floating=True, min_batch=1)
+    if v.min() < 0 or v.max() > 1:
+        raise ValueError(f"v must hold values in [0, 1], got range "
+                         f"[{v.min().item():.3g}, {v.max().item():.3g}]")
+    alpha = check_number("pseudocount", pseudocount, positive=True)
+    n_on = v.sum(0)
+    return torch.log(n_on + alpha) - torch.log(v.shape[0] - n_on + alpha)
+
+
+def independent_log_prob(v: Tensor, logits: Tensor) -> Tensor:
+    r"""$\log p(v) = \sum_i v_i c_i - \log(1 + e^{c_i})$ under independent Bernoulli units
+    with log-odds $c$ = ``logits`` (D,), for each row of ``v`` (B, D); returns (B,)."""
+    check_tensor("logits", logits, ndim=1, floating=True)
+    check_tensor("v", v, ndim=2, last_dim=logits.shape[0], floating=True)
+    return (v * logits - nn.functional.softplus(logits)).sum(-1)
+
+
+def _check_betas(betas: Tensor) -> Tensor:
+    check_tensor("betas", betas, ndim=1, floating=True)
+    if len(betas) < 2 or betas[0].item() != 0.0 or betas[-1].item() != 1.0:
+        raise ValueError(f"betas must run from 0 to 1 (at least 2 values), got "
+                         f"{len(betas)} values from {betas[0].item() if len(betas) else None}")
+    if (betas[1:] < betas[:-1]).any():
+        raise ValueError("betas must be non-decreasing")
+    return betas
+
+
+def ais_betas(n_steps: int, dtype: torch.dtype = torch.float64) -> Tensor:
+    r"""A schedule of ``n_steps`` + 1 inverse temperatures from 0 to 1, spaced uniformly
+    on [0, 0.5], [0.5, 0.9] and [0.9, 1] with 1 : 4 : 10 of the steps, the proportions of
+    Salakhutdinov and Murray (2008), who used 1,000 + 4,000 + 10,000: dense near
+    $\beta = 1$, where the distributions change fastest. Returns (n_steps + 1,)."""
+    n_steps = check_int("n_steps", n_steps, min_value=3)
+    n1 = max(1, round(n_steps / 15))
+    n2 = max(1, round(4 * n_steps / 15))
+    n3 = n_steps - n1 - n2
+    return torch.cat([torch.linspace(0.0, 0.5, n1 + 1, dtype=dtype)[:-1],
+                      torch.linspace(0.5, 0.9, n2 + 1, dtype=dtype)[:-1],
+                      torch.linspace(0.9, 1.0, n3 + 1, dtype=dtype)])
+
+
+@torch.no_grad()
+def ais_log_weights(rbm: RBM, betas: Tensor, v0: Tensor, *, base_logits: Optional[Tensor] = None,
+                    generator: Optional[torch.Generator] = None) -> Tensor:
+    r"""Log importance weights of annealed importance sampling (Neal, 2001) from a base model
+    to ``rbm``, one AIS run per row of ``v0`` (M, D), which must be samples of the base model.
+
+    The base model has independent visible units with log-odds $c$ = ``base_logits``
+    (default 0) and the RBM's hidden units disconnected. With $x_j = b_j + (v^\top W)_j$,
+    the intermediate distributions (Salakhutdinov and Murray, 2008) are
+
+    $$f_\beta(v) = e^{(1 - \beta) c^\top v + \beta a^\top v}\prod_j \big(1 + e^{\beta x_j}\big),$$
+
+    $f_0$ the base model ($Z_0 = 2^H \prod_i (1 + e^{c_i})$) and $f_1 = e^{-F(v)}$ the RBM.
+    Run $m$ starts at $v^{(1)} = v_0$ and accumulates, for $k = 1, \dots, K$,
+    $\log w \mathrel{+}= \log f_{\beta_k}(v^{(k)}) - \log f_{\beta_{k-1}}(v^{(k)})$, then
+    moves by one block Gibbs step that leaves $f_{\beta_k}$ invariant:
+    $h_j \sim \sigma(\beta_k x_j)$,
+    $v_i \sim \sigma((1 - \beta_k) c_i + \beta_k (a_i + W_{i:} h))$.
+    Then $\mathbb E[w] = Z / Z_0$. ``betas``: $\beta_0 = 0 \le \beta_1 \le \dots \le \beta_K = 1$.
+    Returns the (M,) log weights, in float64 where the device has it.
+    """
+    if not isinstance(rbm, RBM):
+        raise TypeError(f"rbm must be an RBM, got {type(rbm).__name__}")
+    betas = _check_betas(betas)
+    rbm._check_v(v0)
+    check_generator("generator", generator)
+    W, a, b = rbm.W.detach(), rbm.a.detach(), rbm.b.detach()
+    c = _check_base_logits(base_logits, rbm)
+    acc = v0.dtype if v0.device.type == "mps" else torch.float64    # MPS has no float64
+    softplus = nn.functional.softplus
+    log_w = torch.zeros(v0.shape[0], dtype=acc, device=v0.device)
+    v = v0.to(W.dtype)
+    a_minus_c = a - c
+    beta_list = betas.tolist()
+    for k in range(1, len(beta_list)):
+        b_prev, b_k = beta_list[k - 1], beta_list[k]
+        x = v @ W + b                                                # (M, H)
+        x_acc = x.to(acc)
+        log_w += (b_k - b_prev) * (v @ a_minus_c).to(acc)           # visible-bias part
+        log_w += (softplus(b_k * x_acc) - softplus(b_prev * x_acc)).sum(1)  # hidden summed out
+        if k < len(beta_list) - 1:           # move with T_k, which leaves f_{beta_k} invariant
+            h = _bernoulli(torch.sigmoid(b_k * x), generator)
+            v = _bernoulli(torch.sigmoid(b_k * (h @ W.T) + ((1 - b_k) * c + b_k * a)), generator)
+    return log_w
+
+
+def _check_base_logits(base_logits: Optional[Tensor], rbm: RBM) -> Tensor:
+    if base_logits is None:
+        return torch.zeros_like(rbm.a.detach())
+    check_tensor("base_logits", base_logits, ndim=1, floating=True)
+    if base_logits.shape[0] != rbm.n_visible:
+        raise ValueError(f"base_logits must have {rbm.n_visible} entries (one per visible unit), "
+                         f"got {base_logits.shape[0]}")
+    return base_logits.detach().to(rbm.a.device, rbm.a.dtype)
+
+
+@dataclass
+class AISResult:
+    r"""What :func:`ais_log_partition` returns.
+
+    ``log_z``: the estimate $\log \hat Z = \log Z_0 + \log \frac1M \sum_m w_m$;
+    ``log_z_base``: $\log Z_0$; ``log_weights``: the $M$ values $\log w_m$.
+    """
+
+    log_z: float
+    log_z_base: float
+    log_weights: Tensor
+
+    @property
+    def effective_sample_size(self) -> float:
+        r"""$(\sum_m w_m)^2 / \sum_m w_m^2$: between 1 (one run dominates) and $M$."""
+        lw = self.log_weights.double()
+        return float(torch.exp(2 * torch.logsumexp(lw, 0) - torch.logsumexp(2 * lw, 0)))
+
+    def interval(self, n_std: float = 3.0) -> tuple[float, float]:
+        r"""$\log(\hat Z \pm$ ``n_std`` standard errors of $\hat Z)$, as Salakhutdinov and Murray
+        (2008) report it; the lower end is $-\infty$ when the interval reaches 0."""
+        n_std = check_number("n_std", n_std, nonnegative=True)
+        lw = self.log_weights.double()
+        top = lw.max()
+        w = torch.exp(lw - top)                                  # rescaled weights, max 1
+        mean = w.mean()
+        se = w.std() / math.sqrt(len(w)) if len(w) > 1 else torch.zeros((), dtype=w.dtype)
+        shift = top.item() + self.log_z_base
+        low = mean - n_std * se
+        return (math.log(low.item()) + shift if low > 0 else -math.inf,
+                math.log((mean + n_std * se).item()) + shift)
+
+
+@torch.no_grad()
+def ais_log_partition(rbm: RBM, betas: Tensor, n_runs: int, *,
+                      base_logits: Optional[Tensor] = None,
+                      generator: Optional[torch.Generator] = None) -> AISResult:
+    r"""Estimate $\log Z$ of ``rbm`` by annealed importance sampling with ``n_runs``
+    independent runs over the inverse temperatures ``betas`` (see :func:`ais_log_weights`).
+
+    $$\log \hat Z = \log Z_0 + \log \frac1M \sum_{m=1}^{M} w_m
+      = \log Z_0 + \operatorname{logsumexp}_m(\log w_m) - \log M .$$
+
+    $\hat Z$ is unbiased, $\mathbb E[\hat Z] = Z$; by Jensen's inequality $\log \hat Z$ then
+    underestimates $\log Z$ on average, so log-likelihoods $-F(v) - \log \hat Z$ computed
+    with it are optimistic on average.
+    """
+    if not isinstance(rbm, RBM):
+        raise TypeError(f"rbm must be an RBM, got {type(rbm).__name__}")
+    n_runs = check_int("n_runs", n_runs, min_value=1)
+    c = _check_base_logits(base_logits, rbm)
+    check_generator("generator", generator)
+    v0 = _bernoulli(torch.sigmoid(c).expand(n_runs, -1), generator)   # exact base samples
+    log_w = ais_log_weights(rbm, betas, v0, base_logits=c, generator=generator)
+    softplus_c = nn.functional.softplus(c.cpu().double())              # log(1 + e^c)
+    log_z_base = rbm.n_hidden * math.log(2.0) + softplus_c.sum().item()  # log Z_0
+    log_z = log_z_base + (torch.logsumexp(log_w, 0) - math.log(n_runs)).item()
+    return AISResult(log_z, log_z_base, log_w.cpu())
+
+
+DBMState = tuple[Tensor, Tensor, Tensor]
+
+
+class DBM(nn.Module):
+    r"""A deep Boltzmann machine with two hidden layers (Salakhutdinov and Hinton, 2009):
+    binary units $v \in \{0,1\}^D$, $h^1 \in \{0,1\}^{H_1}$, $h^2 \in \{0,1\}^{H_2}$, with
+
+    $$E(v, h^1, h^2) = -v^\top W^1 h^1 - {h^1}^\top W^2 h^2 - a^\top v - {b^1}^\top h^1
+      - {b^2}^\top h^2, \qquad p(v, h^1, h^2) = e^{-E} / Z.$$
+
+    There are no connections within a layer, nor between $v$ and $h^2$: given $h^1$, the
+    units of $v$ and $h^2$ are all independent, and given $v$ and $h^2$ so are those of
+    $h^1$. The graph is bipartite, $\{h^1\}$ against $\{v, h^2\}$, so the DBM *is* an RBM
+    with visible layer $(v, h^2)$ (see :meth:`as_rbm`); what makes it deep is that only
+    $v$ is observed. ``init_std``: standard deviation of the initial weights.
+    """
+
+    def __init__(self, n_visible: int, n_hidden1: int, n_hidden2: int, *, init_std: float = 0.01,
+                 generator: Optional[torch.Generator] = None):
+        super().__init__()
+        self.n_visible = check_int("n_visible", n_visible, min_value=1)
+        self.n_hidden1 = check_int("n_hidden1", n_hidden1, min_value=1)
+        self.n_hidden2 = check_int("n_hidden2", n_hidden2, min_value=1)
+        init_std = check_number("init_std", init_std, nonnegative=True)
+        check_generator("generator", generator)
+        self.W1 = nn.Parameter(init_std * randn((self.n_visible, self.n_hidden1), generator))
+        self.W2 = nn.Parameter(init_std * randn((self.n_hidden1, self.n_hidden2), generator))
+        self.a = nn.Parameter(torch.zeros(self.n_visible))     # visible biases
+        self.b1 = nn.Parameter(torch.zeros(self.n_hidden1))    # first hidden layer's biases
+        self.b2 = nn.Parameter(torch.zeros(self.n_hidden2))    # second hidden layer's biases
+
+    def _check(self, name: str, x: Tensor, width: int) -> Tensor:
+        return check_tensor(name, x, ndim=2, last_dim=width, floating=True)
+
+    @torch.no_grad()
+    def init_visible_bias_(self, v: Tensor) -> "DBM":
+        r"""Set $a_i$ to the log-odds of unit $i$ being on in the data ``v`` (N, D), clamped
+        to [0.001, 0.999] as in :meth:`RBM.init_visible_bias_`."""
+        p = self._check("v", v, self.n_visible).mean(0).clamp(1e-3, 1 - 1e-3)
+        self.a.copy_(torch.log(p / (1 - p)))
+        return self
+
+    def energy(self, v: Tensor, h1: Tensor, h2: Tensor) -> Tensor:
+        r"""$E(v, h^1, h^2)$ for (B, D), (B, H1), (B, H2); returns (B,). Multilinear, so for
+        a factorised $Q$ with means $\mu^1, \mu^2$:
+        $\mathbb E_Q[E(v, h^1, h^2)] = E(v, \mu^1, \mu^2)$."""
+        self._check("v", v, self.n_visible)
+        self._check("h1", h1, self.n_hidden1)
+        self._check("h2", h2, self.n_hidden2)
+        return (-((v @ self.W1) * h1).sum(1) - ((h1 @ self.W2) * h2).sum(1)
+                - v @ self.a - h1 @ self.b1 - h2 @ self.b2)
+
+    def p_h1(self, v: Tensor, h2: Tensor) -> Tensor:
+        r"""$p(h^1_j = 1 \mid v, h^2) = \sigma((v^\top W^1)_j + (W^2 h^2)_j + b^1_j)$: (B, H1)."""
+        return torch.sigmoid(self._check("v", v, self.n_visible) @ self.W1
+                             + self._check("h2", h2, self.n_hidden2) @ self.W2.T + self.b1)
+
+    def p_v(self, h1: Tensor) -> Tensor:
+        r"""$p(v_i = 1 \mid h^1) = \sigma((W^1 h^1)_i + a_i)$: (B, D)."""
+        return torch.sigmoid(self._check("h1", h1, self.n_hidden1) @ self.W1.T + self.a)
+
+    def p_h2(self, h1: Tensor) -> Tensor:
+        r"""$p(h^2_k = 1 \mid h^1) = \sigma(({h^1}^\top W^2)_k + b^2_k)$: (B, H2)."""
+        return torch.sigmoid(self._check("h1", h1, self.n_hidden1) @ self.W2 + self.b2)
+
+    def _check_state(self, state) -> DBMState:
+        if not (isinstance(state, tuple) and len(state) == 3):
+            raise TypeError(f"state must be a tuple (v, h1, h2) of tensors, got "
+                            f"{type(state).__name__}")
+        v, h1, h2 = state
+        self._check("state v", v, self.n_visible)
+        self._check("state h1", h1, self.n_hidden1)
+        self._check("state h2", h2, self.n_hidden2)
+        return v, h1, h2
+
+    @torch.no_grad()
+    def gibbs(self, state: DBMState, k: int = 1,
+              generator: Optional[torch.Generator] = None) -> DBMState:
+        r"""``k`` steps of block Gibbs sampling from ``state`` = (v, h1, h2), one chain per
+        row. One step draws $v \sim p(v \mid h^1)$ and $h^2 \sim p(h^2 \mid h^1)$ together,
+        then $h^1 \sim p(h^1 \mid v, h^2)$."""
+        v, h1, h2 = self._check_state(state)
+        k = check_int("k", k, min_value=0)
+        check_generator("generator", generator)
+        for _ in range(k):
+            v, h2 = _bernoulli(self.p_v(h1), generator), _bernoulli(self.p_h2(h1), generator)
+            h1 = _bernoulli(self.p_h1(v, h2), generator)
+        return v, h1, h2
+
+    @torch.no_grad()
+    def init_chains(self, n: int, generator: Optional[torch.Generator] = None,
+                    v: Optional[Tensor] = None) -> PersistentChains:
+        r"""``n`` persistent chains, started at ``v`` (n, D) if given, else at draws from
+        the visible biases alone; $h^1, h^2$ drawn upwards from there ($h^2 = 0$ for $h^1$)."""
+        n = check_int("n", n, min_value=1)
+        check_generator("generator", generator)
+        if v is None:
+            v = _bernoulli(torch.sigmoid(self.a.detach()).expand(n, -1), generator)
+        elif self._check("v", v, self.n_visible).shape[0] != n:
+            raise ValueError(f"v must have {n} rows (one per chain), got shape {tuple(v.shape)}")
+        h1 = _bernoulli(self.p_h1(v, v.new_zeros(n, self.n_hidden2)), generator)
+        h2 = _bernoulli(self.p_h2(h1), generator)
+        return PersistentChains((v.clone(), h1, h2))
+
+    @torch.no_grad()
+    def mean_field(self, v: Tensor, n_steps: int = 10, *, history: bool = False):
+        r"""Mean-field inference of $Q(h^1, h^2) = \prod_j q(h^1_j) \prod_k q(h^2_k)$ given
+        ``v`` (B, D), by the fixed-point updates (Salakhutdinov and Hinton, 2009)
+
+        $$\mu^1 \leftarrow \sigma(v^\top W^1 + W^2 \mu^2 + b^1), \qquad
+          \mu^2 \leftarrow \sigma({\mu^1}^\top W^2 + b^2),$$
+
+        started from a bottom-up pass ($\mu^1 = \sigma(v^\top W^1 + b^1)$, then $\mu^2$).
+        Each update maximises :meth:`variational_bound` exactly over one layer with the
+        other fixed (units within a layer do not interact), so the bound never decreases.
+        Returns ``(mu1, mu2)``; with ``history`` also the bound after the start and after
+        each of the ``n_steps`` steps, (n_steps + 1, B).
+        """
+        self._check("v", v, self.n_visible)
+        n_steps = check_int("n_steps", n_steps, min_value=0)
+        bottom_up = v @ self.W1 + self.b1                           # (B, H1), computed once
+        mu1 = torch.sigmoid(bottom_up)
+        mu2 = self.p_h2(mu1)
+        bounds = [self.variational_bound(v, mu1, mu2)] if history else None
+        for _ in range(n_steps):
+            mu1 = torch.sigmoid(bottom_up + mu2 @ self.W2.T)        # = p_h1(v, mu2)
+            mu2 = self.p_h2(mu1)
+            if bounds is not None:
+                bounds.append(self.variational_bound(v, mu1, mu2))
+        if bounds is not None:
+            return mu1, mu2, torch.stack(bounds)
+        return mu1, mu2
+
+    @torch.no_grad()
+    def mean_field_residual(self, v: Tensor, mu1: Tensor, mu2: Tensor) -> float:
+        """Largest violation of the two fixed-point equations of :meth:`mean_field`."""
+        r1 = (mu1 - self.p_h1(v, mu2)).abs().max()
+        r2 = (mu2 - self.p_h2(mu1)).abs().max()
+        return float(torch.maximum(r1, r2))
+
+    def variational_bound(self, v: Tensor, mu1: Tensor, mu2: Tensor) -> Tensor:
+        r"""$\mathcal L(v) = -E(v, \mu^1, \mu^2) + H(\mu^1) + H(\mu^2)$ for each row; (B,).
+
+        For the factorised $Q$ with means $\mu^1, \mu^2$,
+        $\mathcal L(v) = \log \sum_{h} e^{-E(v, h)} - \mathrm{KL}(Q \,\|\, p(h \mid v))
+        \le -F(v)$, so $\log p(v) \ge \mathcal L(v) - \log Z$.
+        """
+        for name, mu in (("mu1", mu1), ("mu2", mu2)):
+            if mu.numel() and (mu.min() < 0 or mu.max() > 1):
+                raise ValueError(f"{name} must hold probabilities in [0, 1]")
+        return -self.energy(v, mu1, mu2) + _bernoulli_entropy(mu1) + _bernoulli_entropy(mu2)
+
+    def loss(self, v_data: Tensor, chains: PersistentChains, *, n_mean_field: int = 10,
+             k: int = 1, generator: Optional[torch.Generator] = None) -> tuple[Tensor, tuple]:
+        r"""The surrogate loss of the DBM's learning rule (Salakhutdinov and Hinton, 2009):
+
+        $$\mathcal J = \overline{E(v, \mu^1, \mu^2)}_{\text{data}}
+          - \overline{E(\tilde v, \tilde h^1, \tilde h^2)}_{\text{chains}},$$
+
+        with $\mu$ from :meth:`mean_field` (data-dependent term) and $(\tilde v, \tilde
+        h^1, \tilde h^2)$ the persistent ``chains`` advanced ``k`` Gibbs steps (model term),
+        both held fixed. Its gradient is $-\big(\mathbb E_{\text{data},Q}[\,\cdot\,] -
+        \mathbb E_{\text{model}}[\,\cdot\,]\big)$, e.g. $-(\overline{v {\mu^1}^\top} -
+        \overline{\tilde v {\tilde h^{1\top}}})$ for $W^1$: gradient descent on it is the
+        stochastic-approximation update. Returns ``(loss, (mu1, mu2))``.
+        """
+        self._check("v_data", v_data, self.n_visible)
+        if not isinstance(chains, PersistentChains):
+            raise TypeError(f"chains must be a PersistentChains, got {type(chains).__name__}")
+        n_mean_field = check_int("n_mean_field", n_mean_field, min_value=0)
+        k = check_int("k", k, min_value=1)
+        mu1, mu2 = self.mean_field(v_data, n_mean_field)
+        neg = self.gibbs(self._check_state(chains.state), k, generator)
+        chains.update(neg, k)
+        return self.energy(v_data, mu1, mu2).mean() - self.energy(*neg).mean(), (mu1, mu2)
+
+    @torch.no_grad()
+    def as_rbm(self) -> RBM:
+        r"""The same distribution as an :class:`RBM` whose visible layer is $(v, h^2)$
+        (D + H2 units) and whose hidden layer is $h^1$: weights $[W^1; {W^2}^\top]$, visible
+        biases $[a; b^2]$, hidden biases $b^1$. A copy, on the same device and dtype."""
+        rbm = RBM(self.n_visible + self.n_hidden2, self.n_hidden1, init_std=0.0,
+                  generator=torch.Generator().manual_seed(0))
+        rbm = rbm.to(self.W1.device, self.W1.dtype)
+        rbm.W.copy_(torch.cat([self.W1, self.W2.T], dim=0))
+        rbm.a.copy_(torch.cat([self.a, self.b2]))
+        rbm.b.copy_(self.b1)
+        return rbm
+
+    def log_partition(self) -> Tensor:
+        r"""$\log Z$ exactly, by :meth:`RBM.log_partition` of :meth:`as_rbm`: it sums out
+        one side analytically and enumerates the other (at most 20 units)."""
+        return self.as_rbm().log_partition()
+
+    def free_energy(self, v: Tensor) -> Tensor:
+        r"""$F(v) = -\log \sum_{h^1, h^2} e^{-E(v, h^1, h^2)}$, exactly, for (B, D); (B,).
+        Enumerates $h^2$ (at most 20 units) and sums $h^1$ out analytically:
+        $F(v) = -a^\top v - \log\sum_{h^2} e^{{b^2}^\top h^2}
+        \prod_j (1 + e^{(v^\top W^1)_j + (W^2 h^2)_j + b^1_j})$. Memory: B x 2^H2 x H1."""
+        self._check("v", v, self.n_visible)
+        if self.n_hidden2 > 20:
+            raise ValueError(f"exact F(v) needs at most 20 units in h2, got {self.n_hidden2}")
+        h2 = all_binary_states(self.n_hidden2, self.W1.dtype, self.W1.device)   # (S, H2)
+        x = (v @ self.W1 + self.b1)[:, None, :] + (h2 @ self.W2.T)[None]     # (B, S, H1)
+        log_terms = (h2 @ self.b2)[None] + nn.functional.softplus(x).sum(-1)   # (B, S)
+        return -(v @ self.a) - torch.logsumexp(log_terms, dim=1)
+
+    def log_prob(self, v: Tensor) -> Tensor:
+        r"""$\log p(v) = -F(v) - \log Z$, exact (small models only)."""
         return -self.free_energy(v) - self.log_partition()
