@@ -1,0 +1,349 @@
+r"""Chapter 7: autoencoders.
+
+An autoencoder maps an input $x \in \mathbb R^n$ to a code $h \in \mathbb R^d$ and back:
+
+$$h = f(W_h x + b_h)\quad\text{(encoder)},\qquad
+  \hat x = g(W_x h + b_x)\quad\text{(decoder)},$$
+
+with $W_h \in \mathbb R^{d\times n}$, $W_x \in \mathbb R^{n\times d}$ and element-wise
+activations $f$, $g$. With $d < n$ (an *under-complete* code) the network cannot copy its
+input and must keep what matters most for reconstructing it. It is trained without labels
+by backpropagating a reconstruction loss averaged over the data,
+$L = \frac1m\sum_j \ell(x^{(j)}, \hat x^{(j)})$ (:func:`reconstruction_loss`, with
+:func:`mean_squared_error` or :func:`binary_cross_entropy` for $\ell$). A *denoising*
+autoencoder (Vincent et al., 2008) reconstructs the clean $x$ from a corrupted copy
+$\tilde x$ (:func:`corrupt`, :func:`denoising_loss`).
+
+Read as an energy-based model, the reconstruction error
+$E(x) = \lVert x - \hat x(x)\rVert^2$ (:func:`reconstruction_energy`) is low where the
+autoencoder has learned to reconstruct, near the data, and high elsewhere; $p \propto e^{-E}$
+as everywhere in the book. :func:`pca` and :func:`pca_reconstruct` give the optimum of a
+*linear* autoencoder (Baldi and Hornik, 1989), the reference it is measured against;
+:func:`ranking_auc` and :func:`principal_angles` measure separations and subspaces.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Optional, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from ._checks import (check_choice, check_generator, check_int, check_number,
+                      check_probability, check_tensor)
+from .seeding import rand, randn
+
+__all__ = [
+    "ACTIVATIONS",
+    "Autoencoder",
+    "LOSSES",
+    "binary_cross_entropy",
+    "corrupt",
+    "denoising_loss",
+    "mean_squared_error",
+    "pca",
+    "pca_reconstruct",
+    "principal_angles",
+    "ranking_auc",
+    "reconstruction_energy",
+    "reconstruction_loss",
+]
+
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "identity": nn.Identity, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "silu": nn.SiLU,
+    "tanh": nn.Tanh,
+}
+
+
+def _layers(sizes: list[int], activation: str, last: str) -> nn.Sequential:
+    """Linear layers of widths ``sizes``: ``activation`` between them, ``last`` after the last."""
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        act = last if i == len(sizes) - 2 else activation
+        if act != "identity":
+            layers.append(ACTIVATIONS[act]())
+    return nn.Sequential(*layers)
+
+
+class Autoencoder(nn.Module):
+    r"""An autoencoder with an ``n_inputs``-dimensional input and a ``d``-dimensional code.
+
+    Without ``hidden`` layers it is the one-layer model of the equations,
+    $h = f(W_h x + b_h)$ and $\hat x = g(W_x h + b_x)$, with $f$ = ``code_activation`` and
+    $g$ = ``output``. ``hidden`` lists the widths of extra layers on the encoder's side
+    (the decoder mirrors them), with ``activation`` after each. Activations are named:
+    ``"identity"``, ``"relu"``, ``"sigmoid"``, ``"silu"``, ``"tanh"``. For pixel
+    intensities in [0, 1] use ``output="sigmoid"``, whose range is (0, 1); a linear
+    autoencoder has ``code_activation = output = "identity"`` and no hidden layers.
+
+    ``generator`` draws the initial weights and biases, uniform on
+    $\pm 1/\sqrt{\text{fan-in}}$ (the range PyTorch's default initialisation uses), so that
+    a model's starting point depends on the seed and nothing else.
+
+    The loss is not part of the model: :func:`reconstruction_loss` and
+    :func:`denoising_loss` compute it from ``forward``.
+    """
+
+    def __init__(self, n_inputs: int, d: int, hidden: Sequence[int] = (), *,
+                 activation: str = "relu", code_activation: str = "identity",
+                 output: str = "sigmoid", generator: Optional[torch.Generator] = None):
+        super().__init__()
+        self.n_inputs = check_int("n_inputs", n_inputs, min_value=1)
+        self.d = check_int("d", d, min_value=1)
+        if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
+            raise TypeError(f"hidden must be a sequence of layer widths, got {hidden!r}")
+        self.hidden = tuple(check_int(f"hidden[{i}]", w, min_value=1) for i, w in enumerate(hidden))
+        for name, value in (("activation", activation), ("code_activation", code_activation),
+                            ("output", output)):
+            check_choice(name, value, ACTIVATIONS)
+        check_generator("generator", generator)
+        self.encoder = _layers([self.n_inputs, *self.hidden, self.d], activation, code_activation)
+        self.decoder = _layers([self.d, *reversed(self.hidden), self.n_inputs], activation, output)
+        if generator is not None:
+            self._init_(generator)
+
+    @torch.no_grad()
+    def _init_(self, generator: torch.Generator) -> None:
+        for layer in self.modules():
+            if isinstance(layer, nn.Linear):
+                bound = 1.0 / math.sqrt(layer.in_features)
+                for p in (layer.weight, layer.bias):
+                    p.copy_(bound * (2 * rand(p.shape, generator, p.device, p.dtype) - 1))
+
+    @torch.no_grad()
+    def init_output_bias_(self, x: Tensor, eps: float = 1e-3) -> "Autoencoder":
+        r"""Start the decoder's output bias $b_x$ where the output equals the data's mean
+        $\bar x$ when the rest of the decoder is silent: $b_x = g^{-1}(\bar x)$, i.e. the
+        log-odds $\log(\bar x / (1 - \bar x))$ for a sigmoid output (as Hinton (2012) sets the
+        visible biases of an RBM), $\operatorname{artanh}\bar x$ for tanh, $\bar x$ for a
+        linear output; $\bar x$ is clipped ``eps`` inside the output's range.
+
+        With a sigmoid output, a pixel that is always 0 needs a very negative bias, and
+        Adam moves a parameter by about its learning rate per step: from a zero-mean start
+        it would take thousands of steps to get there. ``x``: (m, n) training inputs."""
+        check_tensor("x", x, ndim=2, last_dim=self.n_inputs, floating=True, min_batch=1)
+        eps = check_number("eps", eps, positive=True)
+        last = [m for m in self.decoder if isinstance(m, nn.Linear)][-1]
+        mean = x.mean(dim=0).to(last.bias.dtype)
+        kind = self.decoder[-1]
+        if isinstance(kind, nn.Sigmoid):
+            mean = mean.clamp(eps, 1 - eps)
+            bias = torch.log(mean) - torch.log1p(-mean)
+        elif isinstance(kind, nn.Tanh):
+            bias = torch.atanh(mean.clamp(-1 + eps, 1 - eps))
+        elif isinstance(kind, nn.Linear):                   # identity output
+            bias = mean
+        else:
+            raise ValueError(f"init_output_bias_ supports sigmoid, tanh and identity outputs, "
+                             f"got {kind.__class__.__name__}")
+        last.bias.copy_(bias.to(last.bias.device))
+        return self
+
+    def encode(self, x: Tensor) -> Tensor:
+        r"""The code $h = f(W_h x + b_h)$: (B, n) -> (B, d)."""
+        check_tensor("x", x, ndim=2, last_dim=self.n_inputs, floating=True)
+        return self.encoder(x)
+
+    def decode(self, h: Tensor) -> Tensor:
+        r"""The reconstruction $\hat x = g(W_x h + b_x)$: (B, d) -> (B, n)."""
+        check_tensor("h", h, ndim=2, last_dim=self.d, floating=True)
+        return self.decoder(h)
+
+    def forward(self, x: Tensor) -> Tensor:
+        r"""$\hat x = \mathrm{dec}(\mathrm{enc}(x))$: (B, n) -> (B, n)."""
+        return self.decode(self.encode(x))
+
+    def energy(self, x: Tensor) -> Tensor:
+        r"""$E(x) = \lVert x - \mathrm{dec}(\mathrm{enc}(x))\rVert^2$: (B, n) -> (B,).
+        See :func:`reconstruction_energy`."""
+        return reconstruction_energy(self, x)
+
+
+# ----------------------------------------------------------------------------- losses
+
+def _check_pair(x_hat: Tensor, x: Tensor) -> None:
+    check_tensor("x_hat", x_hat, ndim=2, floating=True)
+    check_tensor("x", x, ndim=2, floating=True)
+    if x_hat.shape != x.shape:
+        raise ValueError(f"x_hat and x must have the same shape, got {tuple(x_hat.shape)} "
+                         f"and {tuple(x.shape)}")
+
+
+def mean_squared_error(x_hat: Tensor, x: Tensor) -> Tensor:
+    r"""Per-example mean squared error $\ell(x, \hat x) = \frac1n\sum_i (\hat x_i - x_i)^2$:
+    (B, n), (B, n) -> (B,). A Gaussian likelihood's negative log, up to constants."""
+    _check_pair(x_hat, x)
+    return ((x_hat - x) ** 2).mean(dim=1)
+
+
+def binary_cross_entropy(x_hat: Tensor, x: Tensor) -> Tensor:
+    r"""Per-example binary cross-entropy
+    $\ell(x, \hat x) = -\frac1n\sum_i \big[x_i \log \hat x_i + (1 - x_i)\log(1 - \hat x_i)\big]$:
+    (B, n), (B, n) -> (B,).
+
+    Both arguments must lie in [0, 1] ($\hat x$ from a sigmoid output; $x$ binary or an
+    intensity). Each logarithm is clamped at $-100$, as ``torch.nn.functional.binary_cross_entropy``
+    does, so that $\hat x_i \in \{0, 1\}$ gives a large finite loss. Its minimum over
+    $\hat x$ is at $\hat x = x$, where it equals the entropy of $x$ (zero only for binary $x$).
+    """
+    _check_pair(x_hat, x)
+    for name, t in (("x_hat", x_hat), ("x", x)):
+        if t.numel() and (t.min() < 0 or t.max() > 1):
+            raise ValueError(f"{name} must lie in [0, 1] for the binary cross-entropy, got range "
+                             f"[{t.min().item():.3g}, {t.max().item():.3g}]")
+    log_p = torch.log(x_hat).clamp(min=-100.0)
+    log_q = torch.log1p(-x_hat).clamp(min=-100.0)
+    return -(x * log_p + (1 - x) * log_q).mean(dim=1)
+
+
+LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
+    "mse": mean_squared_error, "bce": binary_cross_entropy,
+}
+
+
+def _check_model(model) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+
+
+def reconstruction_loss(model: nn.Module, x: Tensor, loss: str = "mse") -> Tensor:
+    r"""The training loss $L = \frac1m \sum_j \ell(x^{(j)}, \hat x^{(j)})$ on a batch ``x`` (m, n),
+    with $\ell$ = ``LOSSES[loss]`` (``"mse"`` or ``"bce"``). Returns a scalar."""
+    _check_model(model)
+    check_choice("loss", loss, LOSSES)
+    check_tensor("x", x, ndim=2, floating=True, min_batch=1)
+    return LOSSES[loss](model(x), x).mean()
+
+
+def corrupt(x: Tensor, generator: Optional[torch.Generator] = None, *, noise_std: float = 0.0,
+            mask_prob: float = 0.0, clamp: Optional[tuple[float, float]] = None) -> Tensor:
+    r"""A corrupted copy $\tilde x = m \odot x + \sigma\varepsilon$ of ``x`` (any shape).
+
+    *Masking noise*: each component is set to zero independently with probability
+    ``mask_prob`` ($m_i \sim \mathrm{Bernoulli}(1 - p)$). *Gaussian noise*:
+    $\varepsilon \sim \mathcal N(0, I)$ scaled by $\sigma$ = ``noise_std``. Both are drawn
+    with ``generator`` and placed on ``x``'s device; ``clamp=(low, high)`` then clips the
+    result (e.g. to the pixel range). With both set to zero, ``x`` is returned unchanged.
+    """
+    check_tensor("x", x, floating=True)
+    noise_std = check_number("noise_std", noise_std, nonnegative=True)
+    mask_prob = check_probability("mask_prob", mask_prob)
+    check_generator("generator", generator)
+    out = x
+    if mask_prob > 0:
+        keep = rand(x.shape, generator, x.device, x.dtype) >= mask_prob     # m_i = 1 w.p. 1 - p
+        out = out * keep
+    if noise_std > 0:
+        out = out + noise_std * randn(x.shape, generator, x.device, x.dtype)
+    if clamp is not None:
+        try:
+            lo, hi = (float(v) for v in clamp)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"clamp must be a pair (low, high) or None, got {clamp!r}") from exc
+        if not lo < hi:
+            raise ValueError(f"clamp must satisfy low < high, got {clamp!r}")
+        out = out.clamp(lo, hi)
+    return out
+
+
+def denoising_loss(model: nn.Module, x: Tensor, generator: Optional[torch.Generator] = None, *,
+                   noise_std: float = 0.0, mask_prob: float = 0.0, loss: str = "mse",
+                   clamp: Optional[tuple[float, float]] = None) -> Tensor:
+    r"""The denoising autoencoder's loss on a clean batch ``x`` (m, n):
+    $\frac1m\sum_j \ell\big(x^{(j)}, \mathrm{dec}(\mathrm{enc}(\tilde x^{(j)}))\big)$ with
+    $\tilde x$ = :func:`corrupt` (x). The target is the *clean* input; a fresh corruption is
+    drawn at every call. Returns a scalar, ready for :func:`companion.training.fit`."""
+    _check_model(model)
+    check_choice("loss", loss, LOSSES)
+    check_tensor("x", x, ndim=2, floating=True, min_batch=1)
+    x_tilde = corrupt(x, generator, noise_std=noise_std, mask_prob=mask_prob, clamp=clamp)
+    return LOSSES[loss](model(x_tilde), x).mean()
+
+
+def reconstruction_energy(model: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
+    r"""The reconstruction error as an energy: (B, n) -> (B,),
+
+    $$E(x) = \lVert x - \mathrm{dec}(\mathrm{enc}(x))\rVert^2 .$$
+
+
+    ``model`` maps (B, n) to its reconstruction (B, n). The energy is differentiable in
+    ``x`` and in the model's parameters; wrap the call in ``torch.no_grad()`` to measure.
+    """
+    if not callable(model):
+        raise TypeError(f"model must be callable (an autoencoder), got {type(model).__name__}")
+    check_tensor("x", x, ndim=2, floating=True)
+    x_hat = model(x)
+    if not isinstance(x_hat, Tensor) or x_hat.shape != x.shape:
+        raise ValueError(f"model must map x of shape {tuple(x.shape)} to a reconstruction of "
+                         f"the same shape")
+    return ((x - x_hat) ** 2).sum(dim=1)
+
+
+# ------------------------------------------------------------------- reference points
+
+def pca(x: Tensor, d: int) -> tuple[Tensor, Tensor]:
+    r"""Principal component analysis of the rows of ``x`` (m, n): returns the mean $\mu$ (n,)
+    and the top-``d`` principal directions $V_d$ (d, n), orthonormal rows.
+
+    $V_d$ holds the right singular vectors of $x - \mu$ with the ``d`` largest singular
+    values, computed in float64 and returned in ``x``'s dtype. Projecting onto them,
+    $\hat x = \mu + (x - \mu)V_d^\top V_d$ (:func:`pca_reconstruct`), gives the smallest
+    total squared reconstruction error of any rank-``d`` affine map: the optimum a linear
+    autoencoder with a ``d``-dimensional code can reach (Baldi and Hornik, 1989).
+    """
+    check_tensor("x", x, ndim=2, floating=True, min_batch=2)
+    d = check_int("d", d, min_value=1, max_value=min(x.shape))
+    x64 = x.double()
+    mean = x64.mean(dim=0)
+    _, _, vh = torch.linalg.svd(x64 - mean, full_matrices=False)   # rows of vh: directions
+    return mean.to(x.dtype), vh[:d].to(x.dtype)
+
+
+def pca_reconstruct(x: Tensor, mean: Tensor, components: Tensor) -> Tensor:
+    r"""$\hat x = \mu + (x - \mu)V^\top V$: ``x`` (B, n), ``mean`` (n,), ``components`` (d, n)."""
+    check_tensor("x", x, ndim=2, floating=True)
+    check_tensor("mean", mean, ndim=1, last_dim=x.shape[1])
+    check_tensor("components", components, ndim=2, last_dim=x.shape[1])
+    centred = x - mean
+    return mean + (centred @ components.T) @ components
+
+
+def principal_angles(a: Tensor, b: Tensor) -> Tensor:
+    r"""The principal angles (radians, ascending) between the column spaces of ``a`` (n, p)
+    and ``b`` (n, q): $\cos\theta_k$ are the singular values of $Q_a^\top Q_b$, with $Q$
+    orthonormal bases from QR. Returns min(p, q) angles; all zero when the spaces coincide."""
+    check_tensor("a", a, ndim=2, floating=True)
+    check_tensor("b", b, ndim=2, floating=True)
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(f"a and b must have the same number of rows, got {tuple(a.shape)} "
+                         f"and {tuple(b.shape)}")
+    qa, _ = torch.linalg.qr(a.double())
+    qb, _ = torch.linalg.qr(b.double())
+    cos = torch.linalg.svdvals(qa.T @ qb).clamp(-1.0, 1.0)
+    return torch.arccos(cos).sort().values.to(a.dtype)
+
+
+def ranking_auc(low: Tensor, high: Tensor) -> float:
+    r"""The probability that a value drawn from ``high`` exceeds one drawn from ``low``
+    (ties count one half): the area under the ROC curve of the score, computed by ranking
+    (the Mann-Whitney statistic divided by $|\text{low}|\,|\text{high}|$).
+
+    1 means every ``high`` value lies above every ``low`` value, 0.5 no separation. With
+    ``low`` the energies of data and ``high`` those of non-data, it measures how well the
+    energy tells them apart."""
+    check_tensor("low", low, ndim=1, min_batch=1)
+    check_tensor("high", high, ndim=1, min_batch=1)
+    values = torch.cat([low, high]).double().cpu()
+    order = values.argsort()
+    ranks = torch.empty_like(values)
+    ranks[order] = torch.arange(1, len(values) + 1, dtype=torch.float64)
+    # ties get the mean of their ranks
+    uniq, inverse = torch.unique(values, return_inverse=True)
+    if len(uniq) < len(values):
+        sums = torch.zeros(len(uniq), dtype=torch.float64).index_add_(0, inverse, ranks)
+        counts = torch.bincount(inverse, minlength=len(uniq)).double()
+        ranks = (sums / counts)[inverse]
+    n_low, n_high = len(low), len(high)
+    u = ranks[n_low:].sum() - n_high * (n_high + 1) / 2      # pairs with high > low
+    return float(u / (n_low * n_high))

@@ -1,0 +1,408 @@
+r"""Chapter 8: variational autoencoders.
+
+A variational autoencoder (Kingma and Welling, 2014; Rezende, Mohamed and Wierstra, 2014)
+is a latent-variable model of data $x \in [0, 1]^D$ trained with an encoder:
+
+* prior $p(z) = \mathcal N(0, I_d)$;
+* decoder $p_\theta(x \mid z) = \prod_i \mathrm{Bernoulli}(x_i; \sigma(\ell_i(z)))$, with
+  logits $\ell(z) \in \mathbb R^D$ (:meth:`VAE.decode`);
+* encoder $q_\phi(z \mid x) = \mathcal N(\mu(x), \operatorname{diag}\sigma^2(x))$, which
+  outputs $\mu$ and $\log\sigma^2$ (:meth:`VAE.encode`).
+
+Training maximises the evidence lower bound (ELBO), kept here as separate terms:
+
+$$\log p_\theta(x) \ge \mathcal L(x)
+  = \mathbb E_{q}[\log p_\theta(x \mid z)] - \mathrm{KL}(q_\phi(z \mid x)\,\|\,p(z)),$$
+
+the reconstruction term (:func:`bernoulli_log_likelihood`) estimated through the
+reparameterisation $z = \mu + \sigma \odot \varepsilon$ (:func:`reparameterize`), the KL
+term in closed form (:func:`gaussian_kl`), with a weight $\beta$ on the KL term
+(:func:`negative_elbo`, :func:`elbo_terms`, :func:`elbo_loss`; $\beta = 1$ is the ELBO).
+The importance-weighted bound of Burda, Grosse and Salakhutdinov (2016),
+
+$$\mathcal L_k(x) = \mathbb E\Big[\log \frac1k \sum_{i=1}^k
+  \frac{p_\theta(x, z_i)}{q_\phi(z_i \mid x)}\Big],\qquad z_i \sim q_\phi(z \mid x),$$
+
+satisfies $\mathcal L = \mathcal L_1 \le \mathcal L_k \le \mathcal L_{k+1} \le \log p_\theta(x)$
+and gives the estimate of $\log p_\theta(x)$ (:func:`iwae_log_likelihood`).
+
+As an energy: $E(x, z) = -\log p_\theta(x \mid z) - \log p(z)$, and $-\mathcal L(x) =
+\mathbb E_q[E(x, z)] - H[q]$ is a variational free energy, an upper bound on the free
+energy $F(x) = -\log\int e^{-E(x, z)}dz = -\log p_\theta(x)$.
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple, Optional, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ._checks import check_generator, check_int, check_number, check_tensor
+from .seeding import rand, randn
+
+__all__ = [
+    "VAE",
+    "VAEOutput",
+    "bernoulli_log_likelihood",
+    "elbo_loss",
+    "elbo_terms",
+    "gaussian_entropy",
+    "gaussian_kl",
+    "interpolate",
+    "iwae_log_likelihood",
+    "latent_grid",
+    "log_importance_weights",
+    "log_normal",
+    "negative_elbo",
+    "reparameterize",
+    "sample_prior",
+]
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+# ----------------------------------------------------------------------- checks
+
+def _check_data(name: str, x: Tensor, x_dim: Optional[int] = None) -> Tensor:
+    """x: (B, D) floating point, values in [0, 1]."""
+    check_tensor(name, x, ndim=2, last_dim=x_dim, floating=True, min_batch=1)
+    lo, hi = x.min().item(), x.max().item()
+    if not (lo >= 0.0 and hi <= 1.0):   # also catches NaN
+        raise ValueError(f"{name} must hold pixel values in [0, 1] (binarised or grey levels), "
+                         f"got range [{lo:.3g}, {hi:.3g}]")
+    return x
+
+
+def _check_gaussian(mu: Tensor, logvar: Tensor) -> None:
+    check_tensor("mu", mu, floating=True)
+    check_tensor("logvar", logvar, floating=True)
+    if mu.dim() == 0 or mu.shape != logvar.shape:
+        raise ValueError(f"mu and logvar must share a shape (..., d), got {tuple(mu.shape)} "
+                         f"and {tuple(logvar.shape)}")
+
+
+def _check_model(model) -> "VAE":
+    if not isinstance(model, VAE):
+        raise TypeError(f"model must be a companion.vae.VAE, got {type(model).__name__}")
+    return model
+
+
+def _device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+# ------------------------------------------------------------------------ model
+
+class VAEOutput(NamedTuple):
+    """What :meth:`VAE.forward` returns: decoder ``logits`` (B, D), encoder ``mu`` and
+    ``logvar`` (B, d), and the latent sample ``z`` (B, d) that was decoded."""
+
+    logits: Tensor
+    mu: Tensor
+    logvar: Tensor
+    z: Tensor
+
+
+class VAE(nn.Module):
+    r"""A variational autoencoder with one hidden layer in the encoder and in the decoder.
+
+    Encoder $x \mapsto (\mu, \log\sigma^2)$: ``x_dim`` -> ``hidden`` (ReLU) -> 2 ``z_dim``.
+    Decoder $z \mapsto \ell$: ``z_dim`` -> ``hidden`` (ReLU) -> ``x_dim`` Bernoulli logits
+    (no sigmoid: the log-likelihood is computed from the logits, which is stable).
+    ``forward`` samples $z$ and decodes it; the loss is computed outside, by
+    :func:`elbo_loss`.
+    """
+
+    def __init__(self, x_dim: int = 784, z_dim: int = 2, hidden: int = 256):
+        super().__init__()
+        self.x_dim = check_int("x_dim", x_dim, min_value=1)
+        self.z_dim = check_int("z_dim", z_dim, min_value=1)
+        hidden = check_int("hidden", hidden, min_value=1)
+        self.encoder = nn.Sequential(nn.Linear(x_dim, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, 2 * z_dim))
+        self.decoder = nn.Sequential(nn.Linear(z_dim, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, x_dim))
+
+    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        r"""$q(z \mid x) = \mathcal N(\mu(x), \operatorname{diag} e^{\log\sigma^2(x)})$.
+        x: (B, x_dim) in [0, 1]; returns mu, logvar, each (B, z_dim)."""
+        _check_data("x", x, self.x_dim)
+        mu, logvar = self.encoder(x).chunk(2, dim=-1)
+        return mu, logvar
+
+    def decode(self, z: Tensor) -> Tensor:
+        r"""Bernoulli logits $\ell(z)$, $p(x_i = 1 \mid z) = \sigma(\ell_i(z))$.
+        z: (..., z_dim); returns (..., x_dim)."""
+        check_tensor("z", z, last_dim=self.z_dim, floating=True)
+        return self.decoder(z)
+
+    def forward(self, x: Tensor, eps: Optional[Tensor] = None,
+                generator: Optional[torch.Generator] = None) -> VAEOutput:
+        """Encode ``x`` (B, x_dim), draw z = mu + sigma * eps (``eps`` given, or drawn with
+        ``generator``), decode it. In training and in evaluation alike z is a sample."""
+        mu, logvar = self.encode(x)
+        z = reparameterize(mu, logvar, eps=eps, generator=generator)
+        return VAEOutput(self.decode(z), mu, logvar, z)
+
+
+# ---------------------------------------------------------------- ELBO, in terms
+
+def reparameterize(mu: Tensor, logvar: Tensor, eps: Optional[Tensor] = None,
+                   generator: Optional[torch.Generator] = None) -> Tensor:
+    r"""$z = \mu + \sigma \odot \varepsilon$ with $\sigma = e^{\log\sigma^2 / 2}$ (the standard
+    deviation, not the variance) and $\varepsilon \sim \mathcal N(0, I)$.
+
+    mu, logvar: (..., d). ``eps``: the noise, of shape mu.shape, or (k, *mu.shape) for k
+    samples each; if ``None`` it is drawn with ``generator`` on mu's device. Returns z with
+    the shape of ``eps``. Gradients flow to mu and logvar through the sum and product.
+    """
+    _check_gaussian(mu, logvar)
+    if eps is None:
+        check_generator("generator", generator)
+        eps = randn(mu.shape, generator, device=mu.device, dtype=mu.dtype)
+    else:
+        check_tensor("eps", eps, floating=True)
+        if eps.shape[eps.dim() - mu.dim():] != mu.shape or eps.dim() > mu.dim() + 1:
+            raise ValueError(f"eps must have shape {tuple(mu.shape)} or (k, "
+                             f"{', '.join(map(str, mu.shape))}), got {tuple(eps.shape)}")
+    std = torch.exp(0.5 * logvar)                     # sigma = exp(log sigma^2 / 2)
+    return mu + std * eps                             # z = mu + sigma * eps
+
+
+def bernoulli_log_likelihood(x: Tensor, logits: Tensor) -> Tensor:
+    r"""$\log p(x \mid z) = \sum_i x_i \log \hat x_i + (1 - x_i)\log(1 - \hat x_i)$ with
+    $\hat x = \sigma(\ell)$, computed from the logits (``binary_cross_entropy_with_logits``).
+
+    x: (B, D) in [0, 1]; logits: (..., B, D), e.g. (k, B, D) for k latent samples each.
+    Returns (..., B). For binary x it is a log-probability; for grey levels it is the
+    negative cross-entropy, not a normalised density.
+    """
+    _check_data("x", x)
+    check_tensor("logits", logits, floating=True)
+    if logits.dim() < 2 or logits.shape[-2:] != x.shape:
+        raise ValueError(f"logits must have shape (..., {x.shape[0]}, {x.shape[1]}) to match x, "
+                         f"got {tuple(logits.shape)}")
+    bce = F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none")
+    return -bce.sum(dim=-1)
+
+
+def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
+    r"""$\mathrm{KL}(\mathcal N(\mu, \operatorname{diag}\sigma^2) \,\|\, \mathcal N(0, I))
+    = \tfrac12 \sum_j (\sigma_j^2 - \log\sigma_j^2 - 1 + \mu_j^2)$, in nats.
+
+    mu, logvar: (..., d); returns (...).
+    """
+    _check_gaussian(mu, logvar)
+    return 0.5 * (logvar.exp() - logvar - 1 + mu**2).sum(dim=-1)
+
+
+def log_normal(z: Tensor, mu: Optional[Tensor] = None, logvar: Optional[Tensor] = None) -> Tensor:
+    r"""$\log\mathcal N(z; \mu, \operatorname{diag}\sigma^2)
+    = -\tfrac12\sum_j \big(\log 2\pi + \log\sigma_j^2 + (z_j - \mu_j)^2/\sigma_j^2\big)$.
+
+    z: (..., d); mu, logvar broadcastable to z (``None``: the standard normal). Returns (...).
+    """
+    check_tensor("z", z, floating=True)
+    if z.dim() == 0:
+        raise ValueError("z must have at least one dimension (..., d), got a scalar")
+    if (mu is None) != (logvar is None):
+        raise ValueError("give both mu and logvar, or neither (the standard normal)")
+    if mu is None:
+        return -0.5 * (LOG_2PI + z**2).sum(dim=-1)
+    _check_gaussian(mu, logvar)
+    return -0.5 * (LOG_2PI + logvar + (z - mu) ** 2 / logvar.exp()).sum(dim=-1)
+
+
+def gaussian_entropy(logvar: Tensor) -> Tensor:
+    r"""$H[\mathcal N(\mu, \operatorname{diag}\sigma^2)] = \tfrac12\sum_j(\log 2\pi e + \log\sigma_j^2)$.
+    logvar: (..., d); returns (...)."""
+    check_tensor("logvar", logvar, floating=True)
+    if logvar.dim() == 0:
+        raise ValueError("logvar must have at least one dimension (..., d), got a scalar")
+    return 0.5 * (LOG_2PI + 1 + logvar).sum(dim=-1)
+
+
+def negative_elbo(x: Tensor, logits: Tensor, mu: Tensor, logvar: Tensor,
+                  beta: float = 1.0) -> Tensor:
+    r"""$-\mathcal L_\beta(x) = -\log p(x \mid z) + \beta\,\mathrm{KL}(q(z \mid x)\,\|\,p(z))$,
+    per example, in nats.
+
+    x: (B, D); logits: (B, D), or (S, B, D) for S latent samples per example (the
+    reconstruction term is then averaged over them); mu, logvar: (B, d). ``beta`` >= 0
+    weights the KL term: ``beta = 1`` gives the negative ELBO, an upper bound on
+    $-\log p(x)$. Returns (B,).
+    """
+    beta = check_number("beta", beta, nonnegative=True)
+    _check_gaussian(mu, logvar)
+    if mu.dim() != 2 or mu.shape[0] != x.shape[0]:
+        raise ValueError(f"mu must have shape ({x.shape[0]}, d), one row per example of x, "
+                         f"got {tuple(mu.shape)}")
+    recon = bernoulli_log_likelihood(x, logits)                # (B,) or (S, B)
+    if recon.dim() == 2:
+        recon = recon.mean(dim=0)                              # average over the S samples
+    return -recon + beta * gaussian_kl(mu, logvar)             # (B,)
+
+
+def elbo_terms(model: VAE, x: Tensor, n_samples: int = 1,
+               generator: Optional[torch.Generator] = None,
+               eps: Optional[Tensor] = None) -> dict[str, Tensor]:
+    r"""The two terms of the negative ELBO, per example, with $z$ *sampled* from $q(z \mid x)$.
+
+    ``recon``: $-\frac1S\sum_s \log p(x \mid z_s)$, $z_s = \mu + \sigma\odot\varepsilon_s$,
+    an unbiased estimate of $-\mathbb E_q[\log p(x \mid z)]$ from ``n_samples`` = S draws
+    (or from ``eps``, (S, B, d) or (B, d)); ``kl``: the analytic
+    $\mathrm{KL}(q(z \mid x)\,\|\,p(z))$; ``mu``, ``logvar``: the encoder's outputs.
+    x: (B, D); every entry is (B,), or (B, d) for mu and logvar. The negative ELBO is
+    ``recon + kl``.
+    """
+    _check_model(model)
+    n_samples = check_int("n_samples", n_samples, min_value=1)
+    mu, logvar = model.encode(x)                                   # (B, d) each
+    if eps is None:
+        check_generator("generator", generator)
+        eps = randn((n_samples, *mu.shape), generator, device=mu.device, dtype=mu.dtype)
+    else:
+        check_tensor("eps", eps, floating=True)
+        if not (eps.shape == mu.shape or (eps.dim() == 3 and eps.shape[1:] == mu.shape)):
+            raise ValueError(f"eps must have shape {tuple(mu.shape)} or (S, "
+                             f"{', '.join(map(str, mu.shape))}), got {tuple(eps.shape)}")
+    z = reparameterize(mu, logvar, eps=eps)                        # (S, B, d) or (B, d)
+    log_px_z = bernoulli_log_likelihood(x, model.decode(z))        # (S, B) or (B,)
+    recon = -(log_px_z.mean(dim=0) if log_px_z.dim() == 2 else log_px_z)
+    return {"recon": recon, "kl": gaussian_kl(mu, logvar), "mu": mu, "logvar": logvar}
+
+
+def elbo_loss(model: VAE, x: Tensor, beta: float = 1.0, generator: Optional[torch.Generator] = None,
+              eps: Optional[Tensor] = None) -> dict:
+    r"""The training loss: the mean over the batch of $-\log p(x \mid z) + \beta\,\mathrm{KL}$,
+    with one reparameterised sample $z$ per example (:func:`elbo_terms`).
+
+    Returns a dict for :func:`companion.training.fit`: ``loss`` (scalar, with gradient),
+    ``recon`` (mean $-\log p(x \mid z)$) and ``kl`` (mean KL), both in nats per example.
+    """
+    _check_model(model)
+    beta = check_number("beta", beta, nonnegative=True)
+    terms = elbo_terms(model, x, 1, generator, eps)
+    loss = (terms["recon"] + beta * terms["kl"]).mean()            # -ELBO_beta, batch mean
+    return {"loss": loss, "recon": terms["recon"].mean().detach(),
+            "kl": terms["kl"].mean().detach()}
+
+
+# ----------------------------------------------------------- importance weighting
+
+def log_importance_weights(model: VAE, x: Tensor, k: int = 1,
+                           generator: Optional[torch.Generator] = None,
+                           eps: Optional[Tensor] = None) -> Tensor:
+    r"""$\log w_i = \log p(x \mid z_i) + \log p(z_i) - \log q(z_i \mid x)$ for
+    $z_i = \mu + \sigma\odot\varepsilon_i$, $i = 1..k$.
+
+    x: (B, D); ``eps``: (k, B, d), or ``None`` to draw it with ``generator``. Returns (k, B).
+    The mean of $\log w_1$ over $\varepsilon$ is the ELBO; $\log w_1$ is its single-sample
+    estimate (with the KL estimated by sampling too).
+    """
+    _check_model(model)
+    k = check_int("k", k, min_value=1)
+    mu, logvar = model.encode(x)                               # (B, d) each
+    if eps is None:
+        check_generator("generator", generator)
+        eps = randn((k, *mu.shape), generator, device=mu.device, dtype=mu.dtype)
+    else:
+        check_tensor("eps", eps, floating=True)
+        if eps.shape != (k, *mu.shape):
+            raise ValueError(f"eps must have shape {(k, *mu.shape)} (k, B, d), got {tuple(eps.shape)}")
+    z = reparameterize(mu, logvar, eps=eps)                    # (k, B, d)
+    log_px_z = bernoulli_log_likelihood(x, model.decode(z))    # (k, B)
+    return log_px_z + log_normal(z) - log_normal(z, mu, logvar)
+
+
+def iwae_log_likelihood(model: VAE, x: Tensor, k: int = 100,
+                        generator: Optional[torch.Generator] = None,
+                        eps: Optional[Tensor] = None, chunk_size: Optional[int] = None) -> Tensor:
+    r"""The importance-weighted estimate of $\log p(x)$ (Burda, Grosse and Salakhutdinov, 2016):
+
+    $$\hat{\mathcal L}_k(x) = \log \frac1k \sum_{i=1}^k w_i
+      = \operatorname{logsumexp}_i(\log w_i) - \log k,$$
+
+    whose expectation $\mathcal L_k$ rises with $k$ towards $\log p(x)$; $k = 1$ is the
+    ELBO. x: (B, D); ``eps``: (k, B, d) or ``None``. The batch is processed in chunks of
+    ``chunk_size`` examples (default: about 20,000 decoder rows at a time). Returns (B,).
+    """
+    _check_model(model)
+    _check_data("x", x, model.x_dim)
+    k = check_int("k", k, min_value=1)
+    if chunk_size is None:
+        chunk_size = max(1, 20_000 // k)
+    chunk_size = check_int("chunk_size", chunk_size, min_value=1)
+    if eps is not None:
+        check_tensor("eps", eps, floating=True)
+        if eps.shape != (k, x.shape[0], model.z_dim):
+            raise ValueError(f"eps must have shape {(k, x.shape[0], model.z_dim)} (k, B, d), "
+                             f"got {tuple(eps.shape)}")
+    out = []
+    for start in range(0, x.shape[0], chunk_size):
+        part = slice(start, start + chunk_size)
+        log_w = log_importance_weights(model, x[part], k, generator,
+                                       None if eps is None else eps[:, part])   # (k, b)
+        out.append(torch.logsumexp(log_w, dim=0) - math.log(k))                # (b,)
+    return torch.cat(out)
+
+
+# ------------------------------------------------------------ generating, latent space
+
+@torch.no_grad()
+def sample_prior(model: VAE, n: int, generator: Optional[torch.Generator] = None,
+                 binary: bool = False) -> Tensor:
+    r"""Decode $z \sim p(z) = \mathcal N(0, I)$: returns the pixel probabilities
+    $\sigma(\ell(z))$ (n, D), or with ``binary=True`` a Bernoulli draw of them."""
+    _check_model(model)
+    n = check_int("n", n, min_value=1)
+    check_generator("generator", generator)
+    device = _device(model)
+    z = randn((n, model.z_dim), generator, device=device)
+    probs = torch.sigmoid(model.decode(z))
+    if binary:
+        return (rand(probs.shape, generator, device=device) < probs).to(probs.dtype)
+    return probs
+
+
+@torch.no_grad()
+def interpolate(model: VAE, z_start: Tensor, z_end: Tensor,
+                t: Union[float, Sequence[float], Tensor]) -> tuple[Tensor, Tensor]:
+    r"""Decode the straight latent path $z(t) = (1 - t)\,z_0 + t\,z_1$.
+
+    z_start, z_end: (d,); t: a number or (T,) values (0 gives z_start, 1 gives z_end).
+    Returns the pixel probabilities (T, D) and the latent points (T, d).
+    """
+    _check_model(model)
+    for name, z in (("z_start", z_start), ("z_end", z_end)):
+        check_tensor(name, z, ndim=1, last_dim=model.z_dim, floating=True)
+    t = torch.as_tensor(t, dtype=z_start.dtype, device=z_start.device).reshape(-1)
+    if not torch.isfinite(t).all():
+        raise ValueError(f"t must hold finite numbers, got {t.tolist()}")
+    z = (1 - t)[:, None] * z_start + t[:, None] * z_end       # (T, d)
+    return torch.sigmoid(model.decode(z)), z
+
+
+@torch.no_grad()
+def latent_grid(model: VAE, n: int = 15, tail: float = 0.03) -> tuple[Tensor, Tensor]:
+    r"""Decode an $n \times n$ grid of a two-dimensional latent space.
+
+    The grid points are quantiles of the prior, $z_j = \Phi^{-1}(u_j)$ with $u$ evenly
+    spaced on $[\text{tail}, 1 - \text{tail}]$, so that each cell holds about the same prior
+    mass. Returned row-major with $z_2$ decreasing down the rows and $z_1$ increasing along
+    them (as on a plot): pixel probabilities (n*n, D) and the points (n*n, 2).
+    """
+    _check_model(model)
+    if model.z_dim != 2:
+        raise ValueError(f"latent_grid needs a model with z_dim = 2, got z_dim = {model.z_dim}")
+    n = check_int("n", n, min_value=2, max_value=100)
+    tail = check_number("tail", tail, positive=True)
+    if not tail < 0.5:
+        raise ValueError(f"tail must be in (0, 0.5), got {tail}")
+    u = torch.linspace(tail, 1 - tail, n, device=_device(model))
+    q = torch.distributions.Normal(0.0, 1.0).icdf(u)           # (n,) prior quantiles
+    z1, z2 = torch.meshgrid(q, q.flip(0), indexing="xy")        # rows: z2 from high to low
+    z = torch.stack([z1.reshape(-1), z2.reshape(-1)], dim=1)    # (n*n, 2)
+    return torch.sigmoid(model.decode(z)), z
