@@ -109,3 +109,23 @@ def check_tensor(name: str, value: Any, *, ndim: Optional[int | Sequence[int]] =
     if min_batch is not None and (value.dim() == 0 or value.shape[0] < min_batch):
         raise ValueError(f"{name} must hold at least {min_batch} rows, got shape {tuple(value.shape)}")
     return value
+
+
+def check_qkv(q: Any, k: Any, v: Any) -> None:
+    """Queries, keys and values of attention: floating tensors with rows as vectors,
+    ``q`` (..., L, d_k), ``k`` (..., S, d_k), ``v`` (..., S, d_v), S >= 1, the same
+    leading (batch, head) dimensions."""
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        check_tensor(name, t, floating=True)
+        if t.dim() < 2:
+            raise ValueError(f"{name} must have at least 2 dimensions (..., length, features), "
+                             f"got shape {tuple(t.shape)}")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(f"q and k must have the same last dimension d_k, got shapes "
+                         f"{tuple(q.shape)} and {tuple(k.shape)}")
+    if k.shape[-2] != v.shape[-2] or k.shape[-2] == 0:
+        raise ValueError(f"k and v must hold the same, non-zero number of keys and values "
+                         f"(dimension -2), got shapes {tuple(k.shape)} and {tuple(v.shape)}")
+    if not q.shape[:-2] == k.shape[:-2] == v.shape[:-2]:
+        raise ValueError(f"q, k and v must share their leading (batch, head) dimensions, got "
+                         f"shapes {tuple(q.shape)}, {tuple(k.shape)} and {tuple(v.shape)}")

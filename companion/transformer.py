@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import check_choice, check_generator, check_int, check_number, check_tensor
+from ._checks import check_choice, check_generator, check_int, check_number, check_qkv, check_tensor
 from .seeding import rand, randint, randn
 
 __all__ = [
@@ -87,20 +87,7 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Optional
     Returns ``(output, weights)``: output (..., L, d_v), weights (..., L, S), each row of
     the weights summing to one.
     """
-    for name, t in (("q", q), ("k", k), ("v", v)):
-        check_tensor(name, t, floating=True)
-        if t.dim() < 2:
-            raise ValueError(f"{name} must have at least 2 dimensions (..., length, features), "
-                             f"got shape {tuple(t.shape)}")
-    if q.shape[-1] != k.shape[-1]:
-        raise ValueError(f"q and k must have the same last dimension d_k, got shapes "
-                         f"{tuple(q.shape)} and {tuple(k.shape)}")
-    if k.shape[-2] != v.shape[-2]:
-        raise ValueError(f"k and v must hold the same number of keys and values (dimension -2), "
-                         f"got shapes {tuple(k.shape)} and {tuple(v.shape)}")
-    if not q.shape[:-2] == k.shape[:-2] == v.shape[:-2]:
-        raise ValueError(f"q, k and v must share their leading (batch, head) dimensions, got "
-                         f"shapes {tuple(q.shape)}, {tuple(k.shape)} and {tuple(v.shape)}")
+    check_qkv(q, k, v)
     d_k = q.shape[-1]
     scale = 1.0 / math.sqrt(d_k) if scale is None else check_number("scale", scale, positive=True)
 

@@ -276,7 +276,7 @@ def test_a_tiny_transformer_learns_to_sort():
     (lambda: scaled_dot_product_attention(torch.zeros(2, 3), torch.zeros(2, 4), torch.zeros(2, 4)),
      ValueError, "q and k must have the same last dimension"),
     (lambda: scaled_dot_product_attention(torch.zeros(2, 3), torch.zeros(4, 3), torch.zeros(5, 3)),
-     ValueError, "k and v must hold the same number"),
+     ValueError, "k and v must hold the same, non-zero number"),
     (lambda: scaled_dot_product_attention(torch.zeros(2, 2, 3), torch.zeros(3, 4, 3),
                                           torch.zeros(3, 4, 3)),
      ValueError, "must share their leading"),
