@@ -116,9 +116,10 @@ def main() -> int:
         f"{platform.machine()}; GPU: {gpu}",
         f"- Python {platform.python_version()}, torch {torch.__version__}, "
         f"{torch.get_num_threads()} torch thread(s)",
-        f"- Load average (1 min) before / after: {load_before:.1f} / {load_after:.1f} "
-        f"(other jobs shared the machine, so wall times are inflated; CPU times count "
-        f"only this process)",
+        f"- Load average (1 min) before / after: {load_before:.1f} / {load_after:.1f}"
+        + (" (other jobs shared the machine, so wall times are inflated; CPU times count "
+           "only this process)" if max(load_before, load_after) > 1.5 else
+           " (the machine was otherwise idle)"),
         "",
         f"The sweep: N = {N} neurons; loads alpha = {LOADS}; for each load "
         f"{NETWORKS_PER_LOAD} networks storing P = alpha N random patterns, "

@@ -1,0 +1,685 @@
+r"""Chapter 10: generative adversarial networks, read as contrastive energy-based models.
+
+A GAN trains two networks against each other (Goodfellow et al., 2014). The
+discriminator $D$ tells data from the samples of the generator $G$, which maps noise
+$z \sim \mathcal N(0, I)$ to samples $G(z)$. With $D(x) = \sigma(\ell(x))$, write the
+discriminator's *energy* as $E(x) = -\ell(x)$, so that $D(x) = \sigma(-E(x))$. Then
+
+* the discriminator's loss pushes $E$ down on the data and up on the generator's samples,
+  a contrastive loss (chapter 2) whose contrastive points come from a network rather than
+  from MCMC: :func:`discriminator_loss`;
+* the generator pulls the energy of its samples down: :func:`generator_loss`, in the
+  *saturating* form $\log(1 - D(G(z)))$ of the minimax game or the *non-saturating* form
+  $-\log D(G(z))$ used in practice.
+
+The module holds: a pair of multilayer perceptrons for 2-D data (:class:`MLPGenerator`,
+:class:`MLPDiscriminator`); a DCGAN pair sized for 28 x 28 images (:class:`DCGenerator`,
+:class:`DCDiscriminator`); the energy-based GAN of Zhao, Mathieu and LeCun (2017), whose
+discriminator is an autoencoder with the reconstruction error as energy
+(:class:`AutoencoderDiscriminator`, :func:`ebgan_discriminator_loss`,
+:func:`ebgan_generator_loss`, :func:`pulling_away_term`); the critic loss and weight clipping
+of the Wasserstein GAN (Arjovsky, Chintala and Bottou, 2017); one training step per player
+(:func:`discriminator_step`, :func:`generator_step` and their EBGAN and WGAN versions); a
+trainer for :func:`companion.training.fit` (:class:`GANTrainer`); and the bilinear game
+$\min_x \max_y xy$ whose gradient dynamics show why GAN training oscillates
+(:func:`bilinear_game`). Losses are computed outside ``forward``; noise is drawn with an
+explicit ``torch.Generator`` (:func:`sample_noise`).
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ._checks import check_choice, check_generator, check_int, check_number, check_tensor
+from .ebm import mlp
+from .seeding import randn
+
+__all__ = [
+    "AutoencoderDiscriminator",
+    "DCDiscriminator",
+    "DCGenerator",
+    "GANTrainer",
+    "MLPDiscriminator",
+    "MLPGenerator",
+    "bilinear_game",
+    "clip_weights_",
+    "dcgan_init_",
+    "discriminator_loss",
+    "discriminator_step",
+    "ebgan_discriminator_loss",
+    "ebgan_discriminator_step",
+    "ebgan_generator_loss",
+    "ebgan_generator_step",
+    "generator_gradient_norm",
+    "generator_loss",
+    "generator_step",
+    "lipschitz_bound",
+    "nonsaturating_generator_loss",
+    "optimal_discriminator",
+    "pulling_away_term",
+    "sample",
+    "sample_noise",
+    "saturating_generator_loss",
+    "to_pixels",
+    "to_tanh_range",
+    "wgan_critic_loss",
+    "wgan_critic_step",
+    "wgan_generator_loss",
+]
+
+Shape = Union[int, Sequence[int]]
+
+
+def _check_module(name: str, value) -> nn.Module:
+    if not isinstance(value, nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
+    return value
+
+
+def _check_optimizer(name: str, value) -> torch.optim.Optimizer:
+    if not isinstance(value, torch.optim.Optimizer):
+        raise TypeError(f"{name} must be a torch.optim.Optimizer, got {type(value).__name__}")
+    return value
+
+
+def _check_logits(name: str, value: Tensor) -> Tensor:
+    check_tensor(name, value, ndim=1, floating=True, min_batch=1)
+    return value
+
+
+def _latent_shape(latent_shape: Shape) -> tuple[int, ...]:
+    shape = (latent_shape,) if isinstance(latent_shape, int) else tuple(latent_shape)
+    if not shape:
+        raise ValueError("latent_shape must hold at least one size")
+    return tuple(check_int(f"latent_shape[{i}]", s, min_value=1) for i, s in enumerate(shape))
+
+
+# ------------------------------------------------------------------------------ noise
+
+def sample_noise(n: int, latent_shape: Shape, generator: Optional[torch.Generator] = None,
+                 device=None) -> Tensor:
+    r"""$z \sim \mathcal N(0, I)$: ``n`` draws of shape ``latent_shape``, i.e. (n, *latent_shape),
+    drawn with ``generator`` and placed on ``device``. Draw a *fixed* batch once, at the
+    start, to watch the same samples change over training."""
+    n = check_int("n", n, min_value=1)
+    check_generator("generator", generator)
+    return randn((n, *_latent_shape(latent_shape)), generator, device)
+
+
+@torch.no_grad()
+def sample(G: nn.Module, z: Tensor) -> Tensor:
+    """``G(z)`` without gradients and in evaluation mode (batch normalisation uses its
+    running statistics), then ``G`` is put back in the mode it was in."""
+    _check_module("G", G)
+    check_tensor("z", z, floating=True, min_batch=1)
+    was_training = G.training
+    G.eval()
+    try:
+        return G(z)
+    finally:
+        G.train(was_training)
+
+
+# ------------------------------------------------------------------------ 2-D networks
+
+class MLPGenerator(nn.Module):
+    """G: noise z (B, latent_dim) -> samples x (B, out_dim), a multilayer perceptron with
+    ``n_hidden_layers`` ReLU layers of width ``hidden`` and a linear output."""
+
+    def __init__(self, latent_dim: int = 2, out_dim: int = 2, hidden: int = 128,
+                 n_hidden_layers: int = 2):
+        super().__init__()
+        self.latent_dim = check_int("latent_dim", latent_dim, min_value=1)
+        self.out_dim = check_int("out_dim", out_dim, min_value=1)
+        hidden = check_int("hidden", hidden, min_value=1)
+        n_hidden_layers = check_int("n_hidden_layers", n_hidden_layers, min_value=1)
+        self.net = mlp([latent_dim] + [hidden] * n_hidden_layers + [out_dim], nn.ReLU)
+
+    def forward(self, z: Tensor) -> Tensor:
+        check_tensor("z", z, ndim=2, last_dim=self.latent_dim, floating=True)
+        return self.net(z)
+
+
+class MLPDiscriminator(nn.Module):
+    r"""The discriminator's logit $\ell(x)$: (B, in_dim) -> (B,), with $D(x) = \sigma(\ell(x))$
+    the probability that $x$ is data. Its energy is $E(x) = -\ell(x)$ (:meth:`energy`), so
+    that $D(x) = \sigma(-E(x))$: low energy means "looks like data".
+    LeakyReLU(0.2) hidden units, as in DCGAN's discriminator."""
+
+    def __init__(self, in_dim: int = 2, hidden: int = 128, n_hidden_layers: int = 2):
+        super().__init__()
+        self.in_dim = check_int("in_dim", in_dim, min_value=1)
+        hidden = check_int("hidden", hidden, min_value=1)
+        n_hidden_layers = check_int("n_hidden_layers", n_hidden_layers, min_value=1)
+        self.net = mlp([in_dim] + [hidden] * n_hidden_layers + [1], lambda: nn.LeakyReLU(0.2))
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_tensor("x", x, ndim=2, last_dim=self.in_dim, floating=True)
+        return self.net(x).squeeze(1)
+
+    def energy(self, x: Tensor) -> Tensor:
+        r"""$E(x) = -\ell(x)$: (B, in_dim) -> (B,)."""
+        return -self(x)
+
+
+# ---------------------------------------------------------------------- DCGAN, 28 x 28
+
+class DCGenerator(nn.Module):
+    r"""A DCGAN generator for 28 x 28 images (Radford, Metz and Chintala, 2016), resized from
+    the 64 x 64 original: three transposed convolutions instead of five.
+
+    z (B, nz) or (B, nz, 1, 1) -> images (B, nc, 28, 28) in [-1, 1] (Tanh output).
+    A transposed convolution maps a side $n$ to $(n - 1)s - 2p + k$:
+    1 -> 7 (k=7, s=1, p=0), 7 -> 14 and 14 -> 28 (k=4, s=2, p=1).
+    """
+
+    def __init__(self, nz: int = 32, ngf: int = 32, nc: int = 1):
+        super().__init__()
+        self.nz = check_int("nz", nz, min_value=1)
+        ngf = check_int("ngf", ngf, min_value=1)
+        self.nc = check_int("nc", nc, min_value=1)
+        self.main = nn.Sequential(
+            nn.ConvTranspose2d(nz, ngf * 4, 7, 1, 0, bias=False),       # (B, 4 ngf, 7, 7)
+            nn.BatchNorm2d(ngf * 4),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False),  # (B, 2 ngf, 14, 14)
+            nn.BatchNorm2d(ngf * 2),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 2, nc, 4, 2, 1, bias=False),       # (B, nc, 28, 28)
+            nn.Tanh(),
+        )
+
+    def forward(self, z: Tensor) -> Tensor:
+        check_tensor("z", z, ndim=(2, 4), floating=True, min_batch=1)
+        if z.dim() == 2:
+            z = z[:, :, None, None]
+        if z.shape[1:] != (self.nz, 1, 1):
+            raise ValueError(f"z must have shape (B, {self.nz}) or (B, {self.nz}, 1, 1), "
+                             f"got {tuple(z.shape)}")
+        return self.main(z)
+
+
+class DCDiscriminator(nn.Module):
+    r"""A DCGAN discriminator for 28 x 28 images, returning the logit $\ell(x)$ (no sigmoid:
+    the loss is computed from logits, see :func:`discriminator_loss`).
+
+    images (B, nc, 28, 28) -> logits (B,). A convolution maps a side $n$ to
+    $\lfloor (n + 2p - k)/s \rfloor + 1$: 28 -> 14 -> 7 (k=4, s=2, p=1), then 7 -> 1 (k=7).
+    """
+
+    def __init__(self, ndf: int = 32, nc: int = 1):
+        super().__init__()
+        ndf = check_int("ndf", ndf, min_value=1)
+        self.nc = check_int("nc", nc, min_value=1)
+        self.main = nn.Sequential(
+            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False),                    # (B, ndf, 14, 14)
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False),               # (B, 2 ndf, 7, 7)
+            nn.BatchNorm2d(ndf * 2),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 2, 1, 7, 1, 0, bias=False),                 # (B, 1, 1, 1)
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_tensor("x", x, ndim=4, floating=True, min_batch=1)
+        if x.shape[1:] != (self.nc, 28, 28):
+            raise ValueError(f"x must have shape (B, {self.nc}, 28, 28), got {tuple(x.shape)}")
+        return self.main(x).flatten()
+
+    def energy(self, x: Tensor) -> Tensor:
+        r"""$E(x) = -\ell(x)$: (B, nc, 28, 28) -> (B,)."""
+        return -self(x)
+
+
+def dcgan_init_(module: nn.Module, generator: Optional[torch.Generator] = None) -> nn.Module:
+    r"""DCGAN's initialisation, in place: convolution weights $\sim \mathcal N(0, 0.02^2)$,
+    batch-norm scales $\sim \mathcal N(1, 0.02^2)$ and shifts 0. Returns ``module``."""
+    _check_module("module", module)
+    check_generator("generator", generator)
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+                m.weight.copy_(0.02 * randn(m.weight.shape, generator, m.weight.device))
+                if m.bias is not None:
+                    m.bias.zero_()
+            elif isinstance(m, nn.BatchNorm2d):
+                m.weight.copy_(1 + 0.02 * randn(m.weight.shape, generator, m.weight.device))
+                m.bias.zero_()
+    return module
+
+
+def to_tanh_range(x: Tensor) -> Tensor:
+    """Pixels in [0, 1] -> [-1, 1], the range of a Tanh generator: 2x - 1."""
+    check_tensor("x", x, floating=True)
+    if x.numel() and (x.min() < 0 or x.max() > 1):
+        raise ValueError(f"x must hold pixel values in [0, 1], got range "
+                         f"[{x.min().item():.3g}, {x.max().item():.3g}]")
+    return 2 * x - 1
+
+
+def to_pixels(x: Tensor) -> Tensor:
+    """The inverse of :func:`to_tanh_range`: [-1, 1] -> [0, 1], (x + 1) / 2."""
+    check_tensor("x", x, floating=True)
+    return (x + 1) / 2
+
+
+# ----------------------------------------------------------------------------- losses
+
+def discriminator_loss(logits_real: Tensor, logits_fake: Tensor) -> Tensor:
+    r"""The discriminator's loss, minus the value function of the minimax game:
+
+    $$\mathcal L_D = -\mathbb E_x[\log D(x)] - \mathbb E_z[\log(1 - D(G(z)))]
+      = \mathbb E_x[\operatorname{softplus}(E(x))] + \mathbb E_z[\operatorname{softplus}(-E(G(z)))]$$
+
+    with $D = \sigma(\ell)$ and $E = -\ell$. Computed from the logits (B,) by
+    ``binary_cross_entropy_with_logits``, which never takes the log of a rounded sigmoid.
+    As a function of the energies it falls as $E$ falls on data and rises on samples.
+    """
+    _check_logits("logits_real", logits_real)
+    _check_logits("logits_fake", logits_fake)
+    real = F.binary_cross_entropy_with_logits(logits_real, torch.ones_like(logits_real))
+    fake = F.binary_cross_entropy_with_logits(logits_fake, torch.zeros_like(logits_fake))
+    return real + fake
+
+
+def saturating_generator_loss(logits_fake: Tensor) -> Tensor:
+    r"""The generator's side of the minimax game, minimised by $G$:
+
+    $$\mathcal L_G^{\text{sat}} = \mathbb E_z[\log(1 - D(G(z)))] = -\mathbb E_z[\operatorname{softplus}(\ell)].$$
+
+    Its derivative with respect to the logit is $-\sigma(\ell) = -D(G(z))$, which vanishes
+    when the discriminator confidently rejects the samples ($D(G(z)) \to 0$). Computed as
+    minus the cross-entropy of the logits with the label 0 ("fake").
+    """
+    _check_logits("logits_fake", logits_fake)
+    return -F.binary_cross_entropy_with_logits(logits_fake, torch.zeros_like(logits_fake))
+
+
+def nonsaturating_generator_loss(logits_fake: Tensor) -> Tensor:
+    r"""The non-saturating generator loss of Goodfellow et al. (2014):
+
+    $$\mathcal L_G^{\text{ns}} = -\mathbb E_z[\log D(G(z))] = \mathbb E_z[\operatorname{softplus}(-\ell)]
+      = \mathbb E_z[\operatorname{softplus}(E(G(z)))].$$
+
+    Its derivative with respect to the logit is $-(1 - \sigma(\ell)) = -(1 - D(G(z)))$, largest
+    exactly when the discriminator rejects the samples. Computed as the cross-entropy of the
+    logits with the label 1 ("real"): the generator wants its samples called real.
+    """
+    _check_logits("logits_fake", logits_fake)
+    return F.binary_cross_entropy_with_logits(logits_fake, torch.ones_like(logits_fake))
+
+
+def generator_loss(logits_fake: Tensor, kind: str = "nonsaturating") -> Tensor:
+    """:func:`nonsaturating_generator_loss` or :func:`saturating_generator_loss`, by ``kind``."""
+    check_choice("kind", kind, ("nonsaturating", "saturating"))
+    if kind == "saturating":
+        return saturating_generator_loss(logits_fake)
+    return nonsaturating_generator_loss(logits_fake)
+
+
+def optimal_discriminator(p_data: Tensor, p_g: Tensor) -> Tensor:
+    r"""$D^*(x) = p_{\text{data}}(x) / (p_{\text{data}}(x) + p_g(x))$, the discriminator that
+    minimises :func:`discriminator_loss` for a fixed generator (Goodfellow et al., 2014,
+    Proposition 1), from the two densities at the same points (any shape)."""
+    check_tensor("p_data", p_data, floating=True)
+    check_tensor("p_g", p_g, floating=True)
+    if p_data.shape != p_g.shape:
+        raise ValueError(f"p_data and p_g must share a shape, got {tuple(p_data.shape)} and "
+                         f"{tuple(p_g.shape)}")
+    if (p_data < 0).any() or (p_g < 0).any() or ((p_data + p_g) <= 0).any():
+        raise ValueError("p_data and p_g must be densities: >= 0, and not both 0 at a point")
+    return p_data / (p_data + p_g)
+
+
+# ---------------------------------------------------------------------------- EBGAN
+
+class AutoencoderDiscriminator(nn.Module):
+    r"""The discriminator of the energy-based GAN (Zhao, Mathieu and LeCun, 2017): an
+    autoencoder whose reconstruction error is the energy,
+
+    $$D(x) = \lVert \operatorname{Dec}(\operatorname{Enc}(x)) - x \rVert.$$
+
+    x (B, in_dim) -> energy (B,), >= 0. Encoder and decoder are ReLU perceptrons with
+    one hidden layer of width ``hidden``; the code has ``code_dim`` units.
+    """
+
+    def __init__(self, in_dim: int = 2, hidden: int = 128, code_dim: int = 16):
+        super().__init__()
+        self.in_dim = check_int("in_dim", in_dim, min_value=1)
+        hidden = check_int("hidden", hidden, min_value=1)
+        code_dim = check_int("code_dim", code_dim, min_value=1)
+        self.enc = mlp([in_dim, hidden, code_dim], nn.ReLU)
+        self.dec = mlp([code_dim, hidden, in_dim], nn.ReLU)
+
+    def energy_and_code(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """The energy (B,) and the encoder's code s = Enc(x) (B, code_dim)."""
+        check_tensor("x", x, ndim=2, last_dim=self.in_dim, floating=True)
+        s = self.enc(x)
+        return torch.linalg.vector_norm(self.dec(s) - x, dim=1), s
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.energy_and_code(x)[0]
+
+    def energy(self, x: Tensor) -> Tensor:
+        """The same as calling the module: the reconstruction error, (B,)."""
+        return self(x)
+
+
+def ebgan_discriminator_loss(e_real: Tensor, e_fake: Tensor, margin: float) -> Tensor:
+    r"""EBGAN's margin loss for the discriminator,
+    $\mathcal L_D = \mathbb E_x[D(x)] + \mathbb E_z\big[[m - D(G(z))]^+\big]$ with
+    $[u]^+ = \max(0, u)$: the data's energy is pushed down, and the samples' energy up,
+    but only while it is below the margin $m$. e_real, e_fake: energies (B,)."""
+    _check_logits("e_real", e_real)
+    _check_logits("e_fake", e_fake)
+    margin = check_number("margin", margin, positive=True)
+    return e_real.mean() + F.relu(margin - e_fake).mean()
+
+
+def pulling_away_term(s: Tensor) -> Tensor:
+    r"""EBGAN's pulling-away term on a batch of codes s (N, k), N >= 2:
+
+    $$f_{PT}(S) = \frac{1}{N(N-1)} \sum_i \sum_{j \ne i}
+      \left(\frac{s_i^\top s_j}{\lVert s_i\rVert\,\lVert s_j\rVert}\right)^2,$$
+
+    the mean squared cosine similarity between different samples' codes: small when the
+    samples point in different directions, 1 when they all coincide (mode collapse).
+    """
+    check_tensor("s", s, ndim=2, floating=True, min_batch=2)
+    unit = s / torch.linalg.vector_norm(s, dim=1, keepdim=True).clamp_min(1e-12)
+    cos2 = (unit @ unit.T) ** 2                                   # (N, N)
+    n = s.shape[0]
+    return (cos2.sum() - cos2.diagonal().sum()) / (n * (n - 1))
+
+
+def ebgan_generator_loss(e_fake: Tensor, s_fake: Optional[Tensor] = None,
+                         pt_weight: float = 0.0) -> Tensor:
+    r"""EBGAN's generator loss $\mathcal L_G = \mathbb E_z[D(G(z))]$ (pull the samples'
+    energy down), plus ``pt_weight`` times :func:`pulling_away_term` of the samples' codes
+    ``s_fake`` when given."""
+    _check_logits("e_fake", e_fake)
+    pt_weight = check_number("pt_weight", pt_weight, nonnegative=True)
+    loss = e_fake.mean()
+    if pt_weight > 0:
+        if s_fake is None:
+            raise ValueError("s_fake (the codes of the samples) is needed when pt_weight > 0")
+        loss = loss + pt_weight * pulling_away_term(s_fake)
+    return loss
+
+
+# ----------------------------------------------------------------------------- WGAN
+
+def wgan_critic_loss(e_real: Tensor, e_fake: Tensor) -> Tensor:
+    r"""The Wasserstein GAN's critic loss (Arjovsky, Chintala and Bottou, 2017) in energy
+    form. The critic $f = -E$ maximises $\mathbb E_x[f(x)] - \mathbb E_z[f(G(z))]$, an
+    estimate of the Wasserstein-1 distance when $f$ is 1-Lipschitz; minimising
+    $\mathcal L = \mathbb E_x[E(x)] - \mathbb E_z[E(G(z))]$ is the same thing, and the
+    contrastive loss of chapter 2 with no regulariser. e_real, e_fake: (B,)."""
+    _check_logits("e_real", e_real)
+    _check_logits("e_fake", e_fake)
+    return e_real.mean() - e_fake.mean()
+
+
+def wgan_generator_loss(e_fake: Tensor) -> Tensor:
+    r"""The WGAN generator's loss $\mathbb E_z[E(G(z))] = -\mathbb E_z[f(G(z))]$. e_fake: (B,)."""
+    _check_logits("e_fake", e_fake)
+    return e_fake.mean()
+
+
+@torch.no_grad()
+def clip_weights_(module: nn.Module, c: float) -> nn.Module:
+    """WGAN's weight clipping, in place: every parameter of ``module`` clamped to [-c, c]."""
+    _check_module("module", module)
+    c = check_number("c", c, positive=True)
+    for p in module.parameters():
+        p.clamp_(-c, c)
+    return module
+
+
+@torch.no_grad()
+def lipschitz_bound(net: nn.Sequential) -> float:
+    r"""An upper bound on the Lipschitz constant of ``net``, a ``nn.Sequential`` of
+    ``nn.Linear`` layers and 1-Lipschitz activations (ReLU, LeakyReLU with slope <= 1):
+    the product of the layers' spectral norms, $\prod_l \lVert W_l \rVert_2$."""
+    if not isinstance(net, nn.Sequential):
+        raise TypeError(f"net must be a torch.nn.Sequential, got {type(net).__name__}")
+    bound = 1.0
+    for layer in net:
+        if isinstance(layer, nn.Linear):
+            bound *= torch.linalg.matrix_norm(layer.weight, ord=2).item()
+        elif isinstance(layer, nn.LeakyReLU):
+            if not 0 <= layer.negative_slope <= 1:
+                raise ValueError(f"LeakyReLU slope must be in [0, 1], got {layer.negative_slope}")
+        elif not isinstance(layer, nn.ReLU):
+            raise TypeError(f"net may hold only Linear, ReLU and LeakyReLU layers, got "
+                            f"{type(layer).__name__}")
+    return bound
+
+
+# ---------------------------------------------------------------------- training steps
+
+def _update(optimizer: torch.optim.Optimizer, loss: Tensor) -> None:
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
+def _grad_norm(module: nn.Module) -> float:
+    norms = [p.grad.norm() for p in module.parameters() if p.grad is not None]
+    return torch.linalg.vector_norm(torch.stack(norms)).item() if norms else 0.0
+
+
+def discriminator_step(G: nn.Module, D: nn.Module, optimizer: torch.optim.Optimizer,
+                       x_real: Tensor, z: Tensor) -> dict:
+    r"""One gradient step of the discriminator on :func:`discriminator_loss`: push the
+    energy $E = -\ell$ down on the data ``x_real`` and up on the samples $G(z)$ (held fixed).
+    Returns the loss, the mean energies before the step and the mean of $D$ on each side."""
+    for name, m in (("G", G), ("D", D)):
+        _check_module(name, m)
+    _check_optimizer("optimizer", optimizer)
+    with torch.no_grad():
+        x_fake = G(z)
+    l_real, l_fake = D(x_real), D(x_fake)
+    loss = discriminator_loss(l_real, l_fake)
+    _update(optimizer, loss)
+    return {"d_loss": loss.item(), "e_real": -l_real.mean().item(), "e_fake": -l_fake.mean().item(),
+            "d_real": torch.sigmoid(l_real).mean().item(),
+            "d_fake": torch.sigmoid(l_fake).mean().item()}
+
+
+def generator_step(G: nn.Module, D: nn.Module, optimizer: torch.optim.Optimizer, z: Tensor,
+                   kind: str = "nonsaturating") -> dict:
+    r"""One gradient step of the generator on :func:`generator_loss` (``kind``
+    ``"nonsaturating"`` or ``"saturating"``): pull the energy of its samples $G(z)$ down.
+    Only ``G``'s parameters move (``optimizer`` must hold them). Returns the loss, the
+    samples' mean energy before the step and the norm of the gradient on ``G``'s parameters."""
+    for name, m in (("G", G), ("D", D)):
+        _check_module(name, m)
+    _check_optimizer("optimizer", optimizer)
+    check_choice("kind", kind, ("nonsaturating", "saturating"))
+    logits = D(G(z))
+    loss = generator_loss(logits, kind)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    grad_norm = _grad_norm(G)
+    optimizer.step()
+    return {"g_loss": loss.item(), "e_gen": -logits.mean().item(), "g_grad_norm": grad_norm}
+
+
+def generator_gradient_norm(G: nn.Module, D: nn.Module, z: Tensor,
+                            kind: str = "nonsaturating") -> float:
+    r"""The norm of the gradient of :func:`generator_loss` (``kind``) with respect to all of
+    ``G``'s parameters, $\lVert \nabla_\theta \mathcal L_G \rVert$, at the noise z, without
+    changing anything (the gradients are computed with ``torch.autograd.grad``). By the
+    chain rule it is the logit derivative ($-D(G(z))$ for the saturating loss,
+    $-(1 - D(G(z)))$ for the non-saturating one) times the same backward pass through
+    $D$ and $G$, so the two norms differ only by that factor, sample by sample."""
+    for name, m in (("G", G), ("D", D)):
+        _check_module(name, m)
+    check_tensor("z", z, floating=True, min_batch=1)
+    check_choice("kind", kind, ("nonsaturating", "saturating"))
+    params = [p for p in G.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("G must have parameters that require gradients")
+    grads = torch.autograd.grad(generator_loss(D(G(z)), kind), params, allow_unused=True)
+    norms = [g.norm() for g in grads if g is not None]
+    return torch.linalg.vector_norm(torch.stack(norms)).item() if norms else 0.0
+
+
+def ebgan_discriminator_step(G: nn.Module, D: AutoencoderDiscriminator,
+                             optimizer: torch.optim.Optimizer, x_real: Tensor, z: Tensor,
+                             margin: float) -> dict:
+    """One step of EBGAN's discriminator on :func:`ebgan_discriminator_loss`."""
+    _check_module("G", G)
+    if not isinstance(D, AutoencoderDiscriminator):
+        raise TypeError(f"D must be an AutoencoderDiscriminator, got {type(D).__name__}")
+    _check_optimizer("optimizer", optimizer)
+    with torch.no_grad():
+        x_fake = G(z)
+    e_real, e_fake = D(x_real), D(x_fake)
+    loss = ebgan_discriminator_loss(e_real, e_fake, margin)
+    _update(optimizer, loss)
+    return {"d_loss": loss.item(), "e_real": e_real.mean().item(), "e_fake": e_fake.mean().item()}
+
+
+def ebgan_generator_step(G: nn.Module, D: AutoencoderDiscriminator,
+                         optimizer: torch.optim.Optimizer, z: Tensor,
+                         pt_weight: float = 0.0) -> dict:
+    """One step of EBGAN's generator on :func:`ebgan_generator_loss` (with the pulling-away
+    term weighted by ``pt_weight``)."""
+    _check_module("G", G)
+    if not isinstance(D, AutoencoderDiscriminator):
+        raise TypeError(f"D must be an AutoencoderDiscriminator, got {type(D).__name__}")
+    _check_optimizer("optimizer", optimizer)
+    e_fake, s_fake = D.energy_and_code(G(z))
+    loss = ebgan_generator_loss(e_fake, s_fake, pt_weight)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    grad_norm = _grad_norm(G)
+    optimizer.step()
+    return {"g_loss": loss.item(), "e_gen": e_fake.mean().item(), "g_grad_norm": grad_norm}
+
+
+def wgan_critic_step(G: nn.Module, critic: nn.Module, optimizer: torch.optim.Optimizer,
+                     x_real: Tensor, z: Tensor, clip: float = 0.01) -> dict:
+    """One step of the WGAN critic on :func:`wgan_critic_loss`, then :func:`clip_weights_`.
+    ``critic`` returns the critic value f (B,); its energy is -f."""
+    for name, m in (("G", G), ("critic", critic)):
+        _check_module(name, m)
+    _check_optimizer("optimizer", optimizer)
+    with torch.no_grad():
+        x_fake = G(z)
+    e_real, e_fake = -critic(x_real), -critic(x_fake)
+    loss = wgan_critic_loss(e_real, e_fake)
+    _update(optimizer, loss)
+    clip_weights_(critic, clip)
+    return {"d_loss": loss.item(), "e_real": e_real.mean().item(), "e_fake": e_fake.mean().item()}
+
+
+# ---------------------------------------------------------------------------- trainer
+
+class GANTrainer:
+    """Alternating updates of a GAN (``kind="gan"``) or an EBGAN (``kind="ebgan"``), one
+    :meth:`step` per mini-batch of data, for :func:`companion.training.fit` (with
+    ``optimizer=None``).
+
+    Each step makes ``d_steps`` discriminator updates on the batch, each with fresh noise,
+    then one generator update. Adam with ``betas=(0.5, 0.999)`` as in DCGAN. With
+    ``track_energy=True`` it also measures, on the step's own batches, how much the
+    discriminator's update moved the energy of the data and of the samples and how much
+    the generator's update moved the energy of its samples (three extra forward passes).
+    ``nets`` holds both networks, for :class:`companion.training.Snapshots`; ``fixed_noise``
+    is a batch of ``n_fixed`` noise vectors drawn once, for monitoring.
+    """
+
+    def __init__(self, G: nn.Module, D: nn.Module, latent_shape: Shape, *, kind: str = "gan",
+                 g_loss: str = "nonsaturating", lr_g: float = 2e-4, lr_d: float = 2e-4,
+                 betas: tuple[float, float] = (0.5, 0.999), d_steps: int = 1,
+                 margin: float = 1.0, pt_weight: float = 0.0, n_fixed: int = 64,
+                 track_energy: bool = False, generator: Optional[torch.Generator] = None,
+                 device=None):
+        self.G, self.D = _check_module("G", G), _check_module("D", D)
+        self.kind = check_choice("kind", kind, ("gan", "ebgan"))
+        if kind == "ebgan" and not isinstance(D, AutoencoderDiscriminator):
+            raise TypeError(f"kind='ebgan' needs an AutoencoderDiscriminator, got "
+                            f"{type(D).__name__}")
+        self.g_loss = check_choice("g_loss", g_loss, ("nonsaturating", "saturating"))
+        if (not isinstance(betas, (tuple, list)) or len(betas) != 2
+                or not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in betas)):
+            raise ValueError(f"betas must be a pair of numbers in [0, 1), got {betas!r}")
+        self.latent_shape = _latent_shape(latent_shape)
+        self.d_steps = check_int("d_steps", d_steps, min_value=1)
+        self.margin = check_number("margin", margin, positive=True)
+        self.pt_weight = check_number("pt_weight", pt_weight, nonnegative=True)
+        self.track_energy = bool(track_energy)
+        self.generator, self.device = check_generator("generator", generator), device
+        self.opt_g = torch.optim.Adam(G.parameters(), lr=check_number("lr_g", lr_g, positive=True),
+                                      betas=betas)
+        self.opt_d = torch.optim.Adam(D.parameters(), lr=check_number("lr_d", lr_d, positive=True),
+                                      betas=betas)
+        self.nets = nn.ModuleDict({"G": G, "D": D})
+        self.fixed_noise = self.noise(check_int("n_fixed", n_fixed, min_value=1))
+
+    def noise(self, n: int) -> Tensor:
+        """``n`` fresh noise vectors, (n, *latent_shape), drawn with the trainer's generator."""
+        return sample_noise(n, self.latent_shape, self.generator, self.device)
+
+    def energy(self, x: Tensor) -> Tensor:
+        """The discriminator's energy: -logit for a GAN, reconstruction error for an EBGAN."""
+        return self.D(x) if self.kind == "ebgan" else -self.D(x)
+
+    def step(self, x_real: Tensor) -> dict:
+        """``d_steps`` discriminator updates and one generator update on the batch ``x_real``."""
+        check_tensor("x_real", x_real, floating=True, min_batch=1)
+        n = x_real.shape[0]
+        for _ in range(self.d_steps):
+            z = self.noise(n)
+            if self.track_energy:
+                with torch.no_grad():
+                    x_fake = self.G(z)
+            if self.kind == "ebgan":
+                d = ebgan_discriminator_step(self.G, self.D, self.opt_d, x_real, z, self.margin)
+            else:
+                d = discriminator_step(self.G, self.D, self.opt_d, x_real, z)
+        z = self.noise(n)
+        if self.kind == "ebgan":
+            g = ebgan_generator_step(self.G, self.D, self.opt_g, z, self.pt_weight)
+        else:
+            g = generator_step(self.G, self.D, self.opt_g, z, self.g_loss)
+        out = {"loss": d["d_loss"], **d, **g}
+        if self.track_energy:
+            with torch.no_grad():
+                out["d_moves_e_real"] = self.energy(x_real).mean().item() - d["e_real"]
+                out["d_moves_e_fake"] = self.energy(x_fake).mean().item() - d["e_fake"]
+                out["g_moves_e_gen"] = self.energy(self.G(z)).mean().item() - g["e_gen"]
+        return out
+
+
+# ------------------------------------------------------------------- the bilinear game
+
+def bilinear_game(x0: float, y0: float, lr: float, n_steps: int,
+                  mode: str = "simultaneous") -> Tensor:
+    r"""Gradient play on $\min_x \max_y f(x, y) = xy$, whose only equilibrium is (0, 0).
+
+    ``"simultaneous"``: $x_{t+1} = x_t - \eta y_t$, $y_{t+1} = y_t + \eta x_t$, which
+    multiplies the distance from the origin by exactly $\sqrt{1 + \eta^2}$ at every step
+    (an outward spiral). ``"alternating"``: $x_{t+1} = x_t - \eta y_t$,
+    $y_{t+1} = y_t + \eta x_{t+1}$, an area-preserving map whose iterates stay on a closed
+    curve for $\eta < 2$. Returns the iterates (n_steps + 1, 2) in float64.
+    """
+    x, y = check_number("x0", x0), check_number("y0", y0)
+    lr = check_number("lr", lr, positive=True)
+    n_steps = check_int("n_steps", n_steps, min_value=0)
+    check_choice("mode", mode, ("simultaneous", "alternating"))
+    path = [(x, y)]
+    for _ in range(n_steps):
+        if mode == "simultaneous":
+            x, y = x - lr * y, y + lr * x       # both gradients at the old point
+        else:
+            x = x - lr * y                      # x moves first ...
+            y = y + lr * x                      # ... and y sees the new x
+        path.append((x, y))
+    return torch.tensor(path, dtype=torch.float64)
