@@ -29,6 +29,7 @@ import torch
 
 from companion import hopfield as hf
 from companion import seed_everything
+from run_notebooks import cpu_name          # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 N = 2000
@@ -52,16 +53,6 @@ def loop_retrieval(W: torch.Tensor, start: torch.Tensor, generator: torch.Genera
         if not changed:
             break
     return s
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def timed(fn):

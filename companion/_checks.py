@@ -129,3 +129,21 @@ def check_qkv(q: Any, k: Any, v: Any) -> None:
     if not q.shape[:-2] == k.shape[:-2] == v.shape[:-2]:
         raise ValueError(f"q, k and v must share their leading (batch, head) dimensions, got "
                          f"shapes {tuple(q.shape)}, {tuple(k.shape)} and {tuple(v.shape)}")
+
+
+def check_interval(name: str, value: Any) -> tuple[float, float]:
+    """A pair of numbers ``(low, high)`` with ``low < high``, returned as floats."""
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a pair (low, high), got {value!r}") from exc
+    if not lo < hi:
+        raise ValueError(f"{name} must satisfy low < high, got {value!r}")
+    return lo, hi
+
+
+def check_same_shape(name_a: str, a: torch.Tensor, name_b: str, b: torch.Tensor) -> None:
+    """Two tensors of the same shape (both already checked to be tensors)."""
+    if a.shape != b.shape:
+        raise ValueError(f"{name_a} and {name_b} must have the same shape, got "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")

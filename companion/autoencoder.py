@@ -30,7 +30,7 @@ import torch
 from torch import Tensor, nn
 
 from ._checks import (check_choice, check_generator, check_int, check_number,
-                      check_probability, check_tensor)
+                      check_interval, check_probability, check_same_shape, check_tensor)
 from .seeding import rand, randn
 
 __all__ = [
@@ -165,9 +165,7 @@ class Autoencoder(nn.Module):
 def _check_pair(x_hat: Tensor, x: Tensor) -> None:
     check_tensor("x_hat", x_hat, ndim=2, floating=True)
     check_tensor("x", x, ndim=2, floating=True)
-    if x_hat.shape != x.shape:
-        raise ValueError(f"x_hat and x must have the same shape, got {tuple(x_hat.shape)} "
-                         f"and {tuple(x.shape)}")
+    check_same_shape("x_hat", x_hat, "x", x)
 
 
 def mean_squared_error(x_hat: Tensor, x: Tensor) -> Tensor:
@@ -237,13 +235,7 @@ def corrupt(x: Tensor, generator: Optional[torch.Generator] = None, *, noise_std
     if noise_std > 0:
         out = out + noise_std * randn(x.shape, generator, x.device, x.dtype)
     if clamp is not None:
-        try:
-            lo, hi = (float(v) for v in clamp)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"clamp must be a pair (low, high) or None, got {clamp!r}") from exc
-        if not lo < hi:
-            raise ValueError(f"clamp must satisfy low < high, got {clamp!r}")
-        out = out.clamp(lo, hi)
+        out = out.clamp(*check_interval("clamp", clamp))
     return out
 
 

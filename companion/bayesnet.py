@@ -781,13 +781,8 @@ def random_network(n_vars: int, *, max_parents: int = 2, cards: Sequence[int] = 
     return BayesianNetwork(nodes)
 
 
-def hmm_network(initial: Tensor, transition: Tensor, emission: Tensor,
-                length: int) -> BayesianNetwork:
-    r"""A hidden Markov model unrolled for ``length`` steps as a Bayesian network:
-    hidden H1 -> H2 -> ... with $P(H_1) = \pi$ (``initial``, (K,)), $P(H_{t+1} \mid H_t) = A$
-    (``transition``, (K, K), rows sum to 1), and observations $H_t \to O_t$ with
-    $P(O_t \mid H_t) = B$ (``emission``, (K, M)). States: h0.. and o0.."""
-    length = check_int("length", length, min_value=1)
+def _check_hmm(initial, transition, emission) -> int:
+    """pi (K,), A (K, K) and B (K, M) of a hidden Markov model; returns K."""
     check_tensor("initial", initial, ndim=1)
     k = initial.shape[0]
     check_tensor("transition", transition, ndim=2, last_dim=k)
@@ -795,6 +790,17 @@ def hmm_network(initial: Tensor, transition: Tensor, emission: Tensor,
     if transition.shape[0] != k or emission.shape[0] != k:
         raise ValueError(f"transition must be ({k}, {k}) and emission ({k}, M), got "
                          f"{tuple(transition.shape)} and {tuple(emission.shape)}")
+    return k
+
+
+def hmm_network(initial: Tensor, transition: Tensor, emission: Tensor,
+                length: int) -> BayesianNetwork:
+    r"""A hidden Markov model unrolled for ``length`` steps as a Bayesian network:
+    hidden H1 -> H2 -> ... with $P(H_1) = \pi$ (``initial``, (K,)), $P(H_{t+1} \mid H_t) = A$
+    (``transition``, (K, K), rows sum to 1), and observations $H_t \to O_t$ with
+    $P(O_t \mid H_t) = B$ (``emission``, (K, M)). States: h0.. and o0.."""
+    length = check_int("length", length, min_value=1)
+    k = _check_hmm(initial, transition, emission)
     hs = tuple(f"h{j}" for j in range(k))
     os_ = tuple(f"o{j}" for j in range(emission.shape[1]))
     nodes = []
@@ -810,13 +816,7 @@ def hmm_forward(initial: Tensor, transition: Tensor, emission: Tensor,
     r"""$\log P(o_1, \dots, o_T)$ of an HMM by the forward recursion
     $\alpha_1 = \pi \odot B_{:, o_1}$, $\alpha_{t+1} = (\alpha_t A) \odot B_{:, o_{t+1}}$,
     $P(o) = \sum_k \alpha_T(k)$ (float64; fine for short sequences)."""
-    check_tensor("initial", initial, ndim=1)
-    k = initial.shape[0]
-    check_tensor("transition", transition, ndim=2, last_dim=k)
-    check_tensor("emission", emission, ndim=2)
-    if transition.shape[0] != k or emission.shape[0] != k:
-        raise ValueError(f"transition must be ({k}, {k}) and emission ({k}, M), got "
-                         f"{tuple(transition.shape)} and {tuple(emission.shape)}")
+    k = _check_hmm(initial, transition, emission)
     if isinstance(observations, (str, bytes)) or not isinstance(observations, Sequence) \
             or not observations:
         raise ValueError("observations must be a non-empty sequence of symbol indices")

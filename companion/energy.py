@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from . import samplers
-from ._checks import check_int, check_number, check_tensor
+from ._checks import check_int, check_number, check_same_shape, check_tensor
 
 __all__ = [
     "EllipseLVM",
@@ -218,9 +218,7 @@ def moments(values: Tensor, density: Tensor, cell: float = 1.0) -> tuple[float, 
     """Mean and standard deviation of a one-dimensional density given on the grid ``values``."""
     check_tensor("values", values, ndim=1, floating=True)
     check_tensor("density", density, ndim=1, floating=True)
-    if values.shape != density.shape:
-        raise ValueError(f"values and density must have the same shape, got "
-                         f"{tuple(values.shape)} and {tuple(density.shape)}")
+    check_same_shape("values", values, "density", density)
     cell = check_number("cell", cell, positive=True)
     mass = density.sum() * cell
     mean = (values * density).sum() * cell / mass

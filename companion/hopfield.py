@@ -197,8 +197,8 @@ def energy(s: Tensor, W: Tensor, theta: Optional[Tensor] = None) -> Tensor:
     return -0.5 * (s * h).sum(-1) + (theta * s).sum(-1)
 
 
-def overlap(s: Tensor, patterns: Tensor) -> Tensor:
-    r"""Overlaps $m_\mu = \frac1N\, s \cdot \xi^\mu$: (..., P) for (P, N) patterns, (K, B, P) for (K, P, N)."""
+def _check_states(s, patterns) -> None:
+    """States s (..., N) of ±1 against patterns (P, N), or (K, B, N) against (K, P, N)."""
     check_spins("s", s)
     _check_patterns(patterns)
     if s.shape[-1] != patterns.shape[-1]:
@@ -207,6 +207,11 @@ def overlap(s: Tensor, patterns: Tensor) -> Tensor:
     if patterns.dim() == 3 and (s.dim() != 3 or s.shape[0] != patterns.shape[0]):
         raise ValueError(f"with patterns of shape {tuple(patterns.shape)}, s must have shape "
                          f"(K, B, N) with K = {patterns.shape[0]}, got {tuple(s.shape)}")
+
+
+def overlap(s: Tensor, patterns: Tensor) -> Tensor:
+    r"""Overlaps $m_\mu = \frac1N\, s \cdot \xi^\mu$: (..., P) for (P, N) patterns, (K, B, P) for (K, P, N)."""
+    _check_states(s, patterns)
     return s @ patterns.transpose(-1, -2) / s.shape[-1]
 
 
@@ -530,16 +535,8 @@ def ags_critical_load(tol: float = 1e-6) -> float:
 # ----------------------------------------------------------------------------------------
 
 def _check_dense(s, patterns, n) -> tuple[Tensor, Tensor, int]:
-    check_spins("s", s)
-    _check_patterns(patterns)
-    n = check_int("n", n, min_value=2)
-    if s.shape[-1] != patterns.shape[-1]:
-        raise ValueError(f"s and patterns must have the same last dimension N, got shapes "
-                         f"{tuple(s.shape)} and {tuple(patterns.shape)}")
-    if patterns.dim() == 3 and (s.dim() != 3 or s.shape[0] != patterns.shape[0]):
-        raise ValueError(f"with patterns of shape {tuple(patterns.shape)}, s must have shape "
-                         f"(K, B, N) with K = {patterns.shape[0]}, got {tuple(s.shape)}")
-    return s, patterns, n
+    _check_states(s, patterns)
+    return s, patterns, check_int("n", n, min_value=2)
 
 
 def dense_energy(s: Tensor, patterns: Tensor, n: int) -> Tensor:

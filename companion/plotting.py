@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ._checks import check_callable, check_int, check_tensor
+from ._checks import check_callable, check_int, check_interval, check_tensor
 
 __all__ = [
     "curves",
@@ -43,22 +43,12 @@ def new_axes(ax=None, figsize=(4.5, 4.0)):
     return fig, ax
 
 
-def _check_lim(name, lim) -> tuple[float, float]:
-    try:
-        lo, hi = (float(v) for v in lim)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a pair (low, high), got {lim!r}") from exc
-    if not lo < hi:
-        raise ValueError(f"{name} must satisfy low < high, got {lim!r}")
-    return lo, hi
-
-
 @torch.no_grad()
 def evaluate_on_grid(fn: Callable[[Tensor], Tensor], xlim=(-3, 3), ylim=(-3, 3), n: int = 150,
                      device=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Evaluate ``fn`` ((B, 2) -> (B,)) on an ``n`` x ``n`` grid; returns X, Y, Z arrays (n, n)."""
     check_callable("fn", fn)
-    xlim, ylim = _check_lim("xlim", xlim), _check_lim("ylim", ylim)
+    xlim, ylim = check_interval("xlim", xlim), check_interval("ylim", ylim)
     n = check_int("n", n, min_value=2)
     xs = torch.linspace(*xlim, n)
     ys = torch.linspace(*ylim, n)

@@ -41,7 +41,8 @@ from typing import Optional, Sequence, Union
 import torch
 from torch import Tensor, nn
 
-from ._checks import check_choice, check_generator, check_int, check_number, check_tensor
+from ._checks import (check_choice, check_generator, check_int, check_number, check_same_shape,
+                      check_tensor)
 from .energy import free_energy as _free_energy
 from .seeding import rand
 
@@ -603,9 +604,7 @@ def mse_loss(output: Tensor, target: Tensor) -> Tensor:
     energy of the feed-forward state with the output clamped to the target."""
     check_tensor("output", output, ndim=2, floating=True)
     check_tensor("target", target, ndim=2, floating=True)
-    if output.shape != target.shape:
-        raise ValueError(f"output and target must have the same shape, got "
-                         f"{tuple(output.shape)} and {tuple(target.shape)}")
+    check_same_shape("output", output, "target", target)
     return 0.5 * ((target - output) ** 2).sum(dim=1).mean()
 
 
@@ -631,9 +630,7 @@ def nudged_target(output: Tensor, target: Tensor, gamma: float) -> Tensor:
     output_precision=gamma)``, is what makes them converge."""
     check_tensor("output", output, ndim=2, floating=True)
     check_tensor("target", target, ndim=2, floating=True)
-    if output.shape != target.shape:
-        raise ValueError(f"output and target must have the same shape, got "
-                         f"{tuple(output.shape)} and {tuple(target.shape)}")
+    check_same_shape("output", output, "target", target)
     gamma = check_number("gamma", gamma, positive=True)
     return output + gamma * (target - output)
 
@@ -642,8 +639,7 @@ def cosine_similarity(u: Tensor, v: Tensor) -> float:
     r"""$\langle u, v\rangle / (\lVert u\rVert \lVert v\rVert)$ of two same-shaped tensors, flattened."""
     check_tensor("u", u, floating=True)
     check_tensor("v", v, floating=True)
-    if u.shape != v.shape:
-        raise ValueError(f"u and v must have the same shape, got {tuple(u.shape)} and {tuple(v.shape)}")
+    check_same_shape("u", u, "v", v)
     u, v = u.reshape(-1).double(), v.reshape(-1).double()
     norm = u.norm() * v.norm()
     if norm == 0:

@@ -245,6 +245,22 @@ def negative_elbo(x: Tensor, logits: Tensor, mu: Tensor, logvar: Tensor,
     return -recon + beta * gaussian_kl(mu, logvar)             # (B,)
 
 
+def _noise(mu: Tensor, n: int, generator: Optional[torch.Generator], eps: Optional[Tensor],
+           single_ok: bool = False) -> Tensor:
+    """``n`` draws of standard normal noise shaped like ``mu`` (B, d), (n, B, d), or the given
+    ``eps`` checked against that shape ((B, d) is also accepted with ``single_ok``)."""
+    if eps is None:
+        check_generator("generator", generator)
+        return randn((n, *mu.shape), generator, device=mu.device, dtype=mu.dtype)
+    check_tensor("eps", eps, floating=True)
+    if eps.shape == (n, *mu.shape) or (single_ok and eps.shape == mu.shape):
+        return eps
+    if single_ok and eps.dim() == 3 and eps.shape[1:] == mu.shape:
+        return eps                                             # any number S of draws
+    wanted = f"{tuple(mu.shape)} or (S, *{tuple(mu.shape)})" if single_ok else str((n, *mu.shape))
+    raise ValueError(f"eps must have shape {wanted}, got {tuple(eps.shape)}")
+
+
 def elbo_terms(model: VAE, x: Tensor, n_samples: int = 1,
                generator: Optional[torch.Generator] = None,
                eps: Optional[Tensor] = None) -> dict[str, Tensor]:
@@ -260,14 +276,7 @@ def elbo_terms(model: VAE, x: Tensor, n_samples: int = 1,
     _check_model(model)
     n_samples = check_int("n_samples", n_samples, min_value=1)
     mu, logvar = model.encode(x)                                   # (B, d) each
-    if eps is None:
-        check_generator("generator", generator)
-        eps = randn((n_samples, *mu.shape), generator, device=mu.device, dtype=mu.dtype)
-    else:
-        check_tensor("eps", eps, floating=True)
-        if not (eps.shape == mu.shape or (eps.dim() == 3 and eps.shape[1:] == mu.shape)):
-            raise ValueError(f"eps must have shape {tuple(mu.shape)} or (S, "
-                             f"{', '.join(map(str, mu.shape))}), got {tuple(eps.shape)}")
+    eps = _noise(mu, n_samples, generator, eps, single_ok=True)    # (S, B, d) or (B, d)
     z = reparameterize(mu, logvar, eps=eps)                        # (S, B, d) or (B, d)
     log_px_z = bernoulli_log_likelihood(x, model.decode(z))        # (S, B) or (B,)
     recon = -(log_px_z.mean(dim=0) if log_px_z.dim() == 2 else log_px_z)
@@ -305,13 +314,7 @@ def log_importance_weights(model: VAE, x: Tensor, k: int = 1,
     _check_model(model)
     k = check_int("k", k, min_value=1)
     mu, logvar = model.encode(x)                               # (B, d) each
-    if eps is None:
-        check_generator("generator", generator)
-        eps = randn((k, *mu.shape), generator, device=mu.device, dtype=mu.dtype)
-    else:
-        check_tensor("eps", eps, floating=True)
-        if eps.shape != (k, *mu.shape):
-            raise ValueError(f"eps must have shape {(k, *mu.shape)} (k, B, d), got {tuple(eps.shape)}")
+    eps = _noise(mu, k, generator, eps)                        # (k, B, d)
     z = reparameterize(mu, logvar, eps=eps)                    # (k, B, d)
     log_px_z = bernoulli_log_likelihood(x, model.decode(z))    # (k, B)
     return log_px_z + log_normal(z) - log_normal(z, mu, logvar)
