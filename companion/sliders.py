@@ -55,7 +55,7 @@ class SliderFigure:
     def __init__(self, frame_fn: Callable, values: Sequence, *, label: str = "value",
                  fmt: str = "{:.3g}", initial: Optional[int] = None, dpi: int = 80,
                  live_range: Optional[tuple] = None, log: bool = False,
-                 alt: Optional[str] = None):
+                 alt: Optional[str] = None, description: Optional[str] = None):
         self.frame_fn = check_callable("frame_fn", frame_fn)
         values = list(values)
         if not values:
@@ -79,6 +79,9 @@ class SliderFigure:
                                  f"with log=True), got {live_range!r}")
         self.live_range, self.log = live_range, bool(log)
         self.alt = alt or f"figure for {label}"
+        if description is not None and not isinstance(description, str):
+            raise TypeError(f"description must be a string, got {type(description).__name__}")
+        self.description = description
         self.frames = [figure_to_png(self._figure(v), dpi=self.dpi) for v in values]
         digest = hashlib.sha1(b"".join(self.frames) + label.encode()).hexdigest()[:10]
         SliderFigure._count += 1
@@ -100,8 +103,13 @@ class SliderFigure:
         uris = ["data:image/png;base64," + base64.b64encode(f).decode("ascii") for f in self.frames]
         captions = [self.caption(v) for v in self.values]
         i0, uid = self.initial, self.uid
+        desc = (f'<p id="{uid}-desc" class="abnn-sr-only">{html.escape(self.description)}</p>\n'
+                if self.description else "")
+        described = f' aria-describedby="{uid}-desc"' if self.description else ""
         return (
-            f'<div class="abnn-slider" id="{uid}" style="max-width:100%">\n'
+            f'<div class="abnn-slider" id="{uid}" role="group" '
+            f'aria-label="{html.escape(self.label)}: figure with a slider"{described} '
+            f'style="max-width:100%">\n{desc}'
             f'<img id="{uid}-img" src="{uris[i0]}" alt="{html.escape(self.alt)}" '
             f'style="max-width:100%;height:auto;display:block"/>\n'
             f'<div style="display:flex;align-items:center;gap:0.8em;margin:0.3em 0">'
@@ -109,11 +117,16 @@ class SliderFigure:
             f'value="{i0}" aria-label="{html.escape(self.label)}" style="flex:1;max-width:28em"/>'
             f'<output id="{uid}-out" for="{uid}-input" style="font-family:monospace">'
             f'{html.escape(captions[i0])}</output></div>\n'
+            f'<p id="{uid}-note" class="abnn-slider-note" style="font-size:0.85em;margin:0">'
+            f'This is a saved copy of the figure: run this cell (or trust the notebook) to '
+            f'move the slider.</p>\n'
             f"<script>(function(){{\n"
             f"var frames={json.dumps(uris)};\nvar captions={json.dumps(captions)};\n"
             f"var input=document.getElementById('{uid}-input');\n"
             f"var img=document.getElementById('{uid}-img');\n"
             f"var out=document.getElementById('{uid}-out');\n"
+            f"var note=document.getElementById('{uid}-note');\n"
+            f"if(note){{note.style.display='none';}}\n"
             f"if(!input||!img||!out){{return;}}\n"
             f"input.addEventListener('input',function(){{var i=parseInt(input.value,10);"
             f"img.src=frames[i];out.textContent=captions[i];}});\n"
@@ -187,7 +200,8 @@ class SliderFigure:
 
 def slider(frame_fn: Callable, values: Sequence, *, label: str = "value", fmt: str = "{:.3g}",
            initial: Optional[int] = None, dpi: int = 80, live_range: Optional[tuple] = None,
-           log: bool = False, alt: Optional[str] = None) -> SliderFigure:
+           log: bool = False, alt: Optional[str] = None,
+           description: Optional[str] = None) -> SliderFigure:
     """A figure with a slider over ``values``, for the static book and a live kernel alike.
 
     ``frame_fn(value)`` returns a matplotlib figure (it is closed after rendering).
@@ -195,7 +209,9 @@ def slider(frame_fn: Callable, values: Sequence, *, label: str = "value", fmt: s
     first (default: the middle). In a live kernel the slider steps through the precomputed
     ``values``; with ``live_range=(min, max, step)`` (``log=True`` for a log scale, with
     ``step`` in decades) it covers that range instead and redraws with ``frame_fn``.
+    ``alt`` is the frames' alternative text (what the figure shows) and ``description`` a
+    longer account for screen readers (what changes as the slider moves).
     Display the result (make it the last expression of a cell).
     """
     return SliderFigure(frame_fn, values, label=label, fmt=fmt, initial=initial, dpi=dpi,
-                        live_range=live_range, log=log, alt=alt)
+                        live_range=live_range, log=log, alt=alt, description=description)

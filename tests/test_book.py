@@ -182,3 +182,66 @@ def test_a_failing_cell_fails_the_build(tmp_path):
     assert ok.returncode == 0, ok.stdout[-3000:] + ok.stderr[-3000:]
     bad = _build(_mini_book(tmp_path / "bad", "raise ValueError('this cell fails')"))
     assert bad.returncode != 0, "a cell that raises must fail the build"
+
+
+sys.path.insert(0, str(ROOT / "_ext"))
+import abnn_markup as markup  # noqa: E402
+
+FIG_NAME = re.compile(r"^fig-(\d\d)-[a-z0-9-]+$")
+
+
+def _figure_problems(path):
+    """Every cell that displays a figure (an image or a static slider) is a numbered,
+    captioned figure with alt text; every figure is referred to from the prose."""
+    nb = read(path)
+    problems, names = [], []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or not markup.displays_figure(cell):
+            continue
+        meta = cell.metadata.get("mystnb", {})
+        fig, img = meta.get("figure", {}), meta.get("image", {})
+        figures = [o for o in cell.outputs if markup.displays_figure({"outputs": [o]})]
+        where = f"{path.name} cell {i}"
+        if not FIG_NAME.match(str(fig.get("name", ""))) or fig["name"][4:6] != path.name[:2]:
+            problems.append(f"{where}: mystnb.figure.name must be fig-{path.name[:2]}-...")
+        if len(str(fig.get("caption", "")).strip()) < 20:
+            problems.append(f"{where}: no caption (mystnb.figure.caption)")
+        if len(figures) > 1:
+            problems.append(f"{where}: {len(figures)} figures in one cell (one per cell)")
+        is_slider = any("abnn-slider" in "".join(o.get("data", {}).get("text/html", ""))
+                        for o in figures)
+        if is_slider:
+            page = "".join("".join(o.get("data", {}).get("text/html", "")) for o in figures)
+            if re.search(r'alt="figure for ', page) or "aria-describedby" not in page:
+                problems.append(f"{where}: a slider needs alt= and description= (aria)")
+        else:
+            alt = str(img.get("alt", ""))
+            if len(alt) < 15 or re.search(r"\.(png|svg|jpg)\b|_images/", alt):
+                problems.append(f"{where}: no alt text saying what the figure shows "
+                                "(mystnb.image.alt)")
+        names.append(fig.get("name"))
+    prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for name in names:
+        if name and f"`{name}`" not in prose:
+            problems.append(f"{path.name}: {name} is never referred to ({{numref}}`{name}`)")
+    if len(names) != len(set(names)):
+        problems.append(f"{path.name}: duplicate figure names")
+    for m in re.finditer(r"\b(the|this) (figure|plot|picture) (above|below)\b", prose, re.I):
+        problems.append(f"{path.name}: '{m.group(0)}': refer to the figure by number")
+    return problems
+
+
+def test_every_figure_is_numbered_captioned_and_described():
+    problems = [p for path in NOTEBOOKS for p in _figure_problems(path)]
+    assert not problems, f"{len(problems)} figure problems:\n" + "\n".join(problems)
+
+
+def test_no_chapter_mentions_the_lecture_notes():
+    """Readers never see the notes the book grew from: slips appear as Common mistake boxes."""
+    found = []
+    for path in NOTEBOOKS:
+        for c in read(path).cells:
+            if c.cell_type == "markdown":
+                for m in re.finditer(r"\b(syllabus|the notes|lecture notes)\b", c.source, re.I):
+                    found.append(f"{path.name}: ...{c.source[max(0, m.start() - 40):m.end() + 40]}...")
+    assert not found, "\n".join(found)
