@@ -1,7 +1,11 @@
 # {Artificial, Biological} Neural Nets: build, test and benchmark.
 #   make book       create .venv, install, execute every notebook, build _build/html
-#   make test       create .venv, install, run the unit tests, nbval and the book build
-#   make notebooks  re-execute every chapter in place (stored outputs for GitHub and Colab)
+#   make test       create .venv, install, run the unit tests, nbval (which executes every
+#                   chapter once and caches it), the book build from that execution, and
+#                   the browser tests; prints the time of each stage
+#   make notebooks  re-execute every chapter in place, then regenerate notebooks/
+#   make edition    regenerate the Jupyter/Colab edition notebooks/ from chapters/
+#   make colab-cell rewrite every chapter's Colab cell from _config.yml, then the edition
 #   make bench      time every notebook, write benchmarks/README.md
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -14,8 +18,14 @@ export TQDM_DISABLE := 1
 export ABNN_STATIC_SLIDERS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PATH := $(BIN):$(PATH)
+# The jupyter-cache shared by nbval (which fills it) and the book's build (which reads it).
+NB_CACHE := _build/.jupyter_cache
+export ABNN_NB_CACHE := $(CURDIR)/$(NB_CACHE)
+# Print how long a stage took: $(call timed,name,command)
+timed = start=$$(date +%s); $(2); status=$$?; \
+	echo "[stage] $(1): $$(( $$(date +%s) - start )) s"; exit $$status
 
-.PHONY: install book build-book test unit nbval browser notebooks bench clean
+.PHONY: install book build-book test unit nbval browser notebooks edition colab-cell bench clean
 
 install: $(STAMP)
 
@@ -26,8 +36,13 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-book: install build-book
+# A fresh book: the cache is emptied, so every chapter is executed by the build.
+book: install
+	rm -rf $(NB_CACHE)
+	$(MAKE) build-book
 
+# Build from the cache (`execute_notebooks: cache`): chapters nbval executed in this test
+# run are taken from it; any other chapter is executed now (and cached).
 build-book:
 	rm -rf _build/html _build/jupyter_execute _build/.doctrees
 	$(BIN)/jupyter-book build . -W -n --keep-going
@@ -37,20 +52,28 @@ unit: install
 	$(BIN)/python -m pytest -q tests --ignore=tests/browser
 
 nbval: install
-	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax \
+	rm -rf $(NB_CACHE)
+	PYTHONPATH=tests $(BIN)/python -m pytest -q -p no:cacheprovider -p nbval_cache --nbval-lax \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300 chapters
 
 browser: install
 	$(BIN)/python -m pytest -q tests/browser
 
 test: install
-	$(MAKE) unit
-	$(MAKE) nbval
-	$(MAKE) build-book
-	$(MAKE) browser
+	@$(call timed,unit tests,$(MAKE) --no-print-directory unit)
+	@$(call timed,nbval (executes every chapter),$(MAKE) --no-print-directory nbval)
+	@$(call timed,book build (from nbval's execution),$(MAKE) --no-print-directory build-book)
+	@$(call timed,browser tests,$(MAKE) --no-print-directory browser)
 
 notebooks: install
 	$(BIN)/python benchmarks/run_notebooks.py --inplace
+	$(BIN)/python _ext/edition.py
+
+edition: install
+	$(BIN)/python _ext/edition.py
+
+colab-cell: install
+	$(BIN)/python _ext/edition.py --first-cell
 
 bench: install
 	$(BIN)/python benchmarks/run_notebooks.py --table benchmarks/README.md

@@ -1,5 +1,6 @@
 """Book-level checks: configuration, table of contents, notebook conventions, citations."""
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -34,7 +35,11 @@ def test_there_are_chapters():
 
 def test_config_builds_from_a_fresh_execution_and_fails_on_errors():
     ex = CONFIG["execute"]
-    assert ex["execute_notebooks"] == "force"
+    # `make test`: nbval executes every chapter once and fills this cache, the build reads it;
+    # `make book` empties it first, so the build executes every chapter itself
+    assert ex["execute_notebooks"] == "cache" and ex["cache"] == "_build/.jupyter_cache"
+    make = (ROOT / "Makefile").read_text()
+    assert "-p nbval_cache" in make and "ABNN_NB_CACHE" in make
     assert ex["raise_on_error"] is True and ex["allow_errors"] is False
     assert ex["timeout"] >= 120, "the default 30 s is too short for training cells"
     assert CONFIG["repository"]["branch"] == "main"
@@ -157,7 +162,9 @@ def _mini_book(tmp_path, source):
     """A one-chapter book with this repository's configuration and the given cell."""
     book = tmp_path / "book"
     book.mkdir(parents=True)
-    shutil.copy(ROOT / "_config.yml", book / "_config.yml")
+    config = (ROOT / "_config.yml").read_text()
+    config = config.replace("cache: _build/.jupyter_cache", f"cache: {book / '_build' / 'cache'}")
+    (book / "_config.yml").write_text(config)
     shutil.copy(ROOT / "references.bib", book / "references.bib")
     shutil.copytree(ROOT / "_ext", book / "_ext")
     shutil.copytree(ROOT / "_static", book / "_static")
@@ -231,17 +238,37 @@ def _figure_problems(path):
     return problems
 
 
-def test_every_figure_is_numbered_captioned_and_described():
-    problems = [p for path in NOTEBOOKS for p in _figure_problems(path)]
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_is_numbered_captioned_and_described(path):
+    problems = _figure_problems(path)
     assert not problems, f"{len(problems)} figure problems:\n" + "\n".join(problems)
 
 
-def test_no_chapter_mentions_the_lecture_notes():
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_chapter_mentions_the_lecture_notes(path):
     """Readers never see the notes the book grew from: slips appear as Common mistake boxes."""
     found = []
-    for path in NOTEBOOKS:
+    if True:
         for c in read(path).cells:
             if c.cell_type == "markdown":
                 for m in re.finditer(r"\b(syllabus|the notes|lecture notes)\b", c.source, re.I):
                     found.append(f"{path.name}: ...{c.source[max(0, m.start() - 40):m.end() + 40]}...")
     assert not found, "\n".join(found)
+
+
+def test_the_build_reuses_what_nbval_executed(tmp_path):
+    """`make test` executes each chapter once: nbval (with tests/nbval_cache.py) stores the
+    executed notebook, and the build takes it from the cache instead of executing it."""
+    book = _mini_book(tmp_path, "import time\nstart = time.time()\nprint('ran')")
+    cache = book / "_build" / "cache"
+    env = dict(os.environ, ABNN_NB_CACHE=str(cache), PYTHONPATH=str(ROOT / "tests"))
+    ran = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          "-p", "nbval_cache", "--nbval-lax", str(book / "chapter.ipynb")],
+                         capture_output=True, text=True, env=env, timeout=300, cwd=book)
+    assert ran.returncode == 0 and "stored 1 executed notebooks" in ran.stdout, ran.stdout[-2000:]
+    exe = Path(sys.executable).parent / "jupyter-book"
+    built = subprocess.run([str(exe), "build", str(book), "-W", "-n", "--keep-going", "-v"],
+                           capture_output=True, text=True, timeout=600)
+    log = built.stdout + built.stderr
+    assert built.returncode == 0, log[-3000:]
+    assert "Using cached notebook" in log and "Executing notebook" not in log, log[-3000:]
