@@ -29,6 +29,12 @@ Hierarchical predictive coding
     precision $\pi_L = \gamma \to 0$, but not when the target is moved towards the output
     (:func:`nudged_target`).
 
+Active inference
+    :class:`ThermalAgent` and :func:`active_inference`: an agent in a one-dimensional world
+    (:func:`heat_source`) that believes it sits at a preferred temperature, senses the
+    temperature with noise, and lowers its free energy by perception (its belief $\mu$),
+    action (its position) and, optionally, learning (its prior mean).
+
 Sign convention of the book: energies are returned, $p \propto e^{-E}$. Bogacz's tutorial
 maximises $F_{\text{Bogacz}} = \log p(s, \phi)$, which is $-E$ here.
 """
@@ -44,7 +50,7 @@ from torch import Tensor, nn
 from ._checks import (check_choice, check_generator, check_int, check_number, check_same_shape,
                       check_tensor)
 from .energy import free_energy as _free_energy
-from .seeding import rand
+from .seeding import rand, randn
 
 __all__ = [
     "DiscreteModel",
@@ -52,10 +58,13 @@ __all__ = [
     "GaussianModel",
     "PCNetwork",
     "PCState",
+    "ThermalAgent",
+    "active_inference",
     "alignment",
     "backprop_gradients",
     "cosine_similarity",
     "gaussian_entropy",
+    "heat_source",
     "mse_loss",
     "nudged_target",
     "pc_train_step",
@@ -680,3 +689,143 @@ def pc_train_step(net: PCNetwork, optimizer: torch.optim.Optimizer, x: Tensor, t
     net.set_gradients(net.weight_updates(state))
     optimizer.step()
     return {"loss": state.energies[0], "energy": state.energies[-1]}
+
+
+# ------------------------------------------------------------------------ active inference
+
+def heat_source(x: Tensor, peak: float = 20.0) -> tuple[Tensor, Tensor]:
+    r"""The temperature of a one-dimensional world with a heat source at $x = 0$, and its slope:
+
+    $$T(x) = \frac{T_0}{1 + x^2},\qquad T'(x) = -\frac{2 T_0\, x}{(1 + x^2)^2},$$
+
+    elementwise in ``x`` (any shape); ``peak`` $= T_0$."""
+    check_tensor("x", x, floating=True)
+    peak = check_number("peak", peak, positive=True)
+    return peak / (1 + x**2), -2 * peak * x / (1 + x**2) ** 2
+
+
+@dataclass
+class ThermalAgent:
+    r"""A minimal active-inference agent (after the agent of Buckley et al., 2017, without
+    generalised coordinates).
+
+    Its generative model says that the temperature $\psi$ it experiences is
+    $\mathcal N(m, \sigma_p^2)$, with $m$ = ``preferred`` (what it expects is what it
+    prefers), and that the sensed temperature is $s \mid \psi \sim \mathcal N(\psi, \sigma_s^2)$.
+    Its internal state $\mu$ encodes $q(\psi) = \mathcal N(\mu, v^*)$ with the posterior
+    variance $v^* = (1/\sigma_p^2 + 1/\sigma_s^2)^{-1}$ (the Laplace approximation, exact for
+    this linear model), so that
+
+    $$F(s, \mu) = \frac{(\mu - m)^2}{2\sigma_p^2} + \frac{(s - \mu)^2}{2\sigma_s^2}
+      + \tfrac12\log\frac{2\pi\sigma_p^2\,\sigma_s^2}{v^*}
+      = \underbrace{\tfrac12\log 2\pi(\sigma_p^2 + \sigma_s^2)
+        + \frac{(s - m)^2}{2(\sigma_p^2 + \sigma_s^2)}}_{-\log p(s)}
+      + \underbrace{\frac{(\mu - \mu^*)^2}{2 v^*}}_{D_{\mathrm{KL}}[q \,\|\, p(\psi \mid s)]},$$
+
+    $\mu^* = v^*(m/\sigma_p^2 + s/\sigma_s^2)$ the posterior mean. The three rates scale the
+    three routes that lower $F$ (see :func:`active_inference`): perception, action (0 turns
+    it off) and learning of $m$ (0 by default: a preference is not given up).
+    """
+
+    preferred: float = 4.0
+    prior_var: float = 1.0
+    sensory_var: float = 0.25
+    perception_rate: float = 1.0
+    action_rate: float = 0.05
+    learning_rate: float = 0.0
+
+    def __post_init__(self):
+        self.preferred = check_number("preferred", self.preferred)
+        self.prior_var = check_number("prior_var", self.prior_var, positive=True)
+        self.sensory_var = check_number("sensory_var", self.sensory_var, positive=True)
+        for name in ("perception_rate", "action_rate", "learning_rate"):
+            setattr(self, name, check_number(name, getattr(self, name), nonnegative=True))
+
+    @property
+    def posterior_var(self) -> float:
+        r"""$v^* = (1/\sigma_p^2 + 1/\sigma_s^2)^{-1}$, the width of $q$."""
+        return 1 / (1 / self.prior_var + 1 / self.sensory_var)
+
+    def prediction_errors(self, s: Tensor, mu: Tensor, prior_mean: Optional[Tensor] = None
+                          ) -> tuple[Tensor, Tensor]:
+        r"""$\varepsilon_s = (s - \mu)/\sigma_s^2 = \partial F/\partial s$ and
+        $\varepsilon_p = (\mu - m)/\sigma_p^2 = -\partial F/\partial m$;
+        $\partial F / \partial \mu = \varepsilon_p - \varepsilon_s$."""
+        m = self.preferred if prior_mean is None else prior_mean
+        return (s - mu) / self.sensory_var, (mu - m) / self.prior_var
+
+    def free_energy(self, s: Tensor, mu: Tensor, prior_mean: Optional[Tensor] = None) -> Tensor:
+        r"""$F(s, \mu)$ of the class docstring, elementwise (nats)."""
+        m = self.preferred if prior_mean is None else prior_mean
+        const = 0.5 * math.log(2 * math.pi * self.prior_var * self.sensory_var / self.posterior_var)
+        return ((mu - m) ** 2 / (2 * self.prior_var) + (s - mu) ** 2 / (2 * self.sensory_var)
+                + const)
+
+    def surprise(self, s: Tensor, prior_mean: Optional[Tensor] = None) -> Tensor:
+        r"""$-\log p(s) = \tfrac12\log 2\pi(\sigma_p^2 + \sigma_s^2) + (s - m)^2 / (2(\sigma_p^2 + \sigma_s^2))$:
+        what $F$ comes down to when $\mu$ is the posterior mean."""
+        m = self.preferred if prior_mean is None else prior_mean
+        var = self.prior_var + self.sensory_var
+        return 0.5 * math.log(2 * math.pi * var) + (s - m) ** 2 / (2 * var)
+
+
+@torch.no_grad()
+def active_inference(agent: ThermalAgent, x0: Tensor, *, n_steps: int, dt: float = 0.01,
+                     mu0: Optional[Tensor] = None, peak: float = 20.0,
+                     generator: Optional[torch.Generator] = None,
+                     noise: Optional[Tensor] = None) -> dict[str, Tensor]:
+    r"""Simulate ``agent`` in the world of :func:`heat_source`, from positions ``x0`` (any
+    shape: one agent per entry) and beliefs ``mu0`` (default: the preferred temperature).
+
+    Each step of length $\Delta t$ senses $s = T(x) + \sigma_s \omega$, $\omega \sim \mathcal N(0, 1)$
+    (drawn with ``generator``, or given as ``noise`` (n_steps, *x0.shape)), then descends $F$:
+
+    $$\begin{aligned}
+      \text{perception}\quad & \mu \leftarrow \mu - \Delta t\,\kappa_\mu\,\partial F/\partial\mu
+          = \mu + \Delta t\,\kappa_\mu(\varepsilon_s - \varepsilon_p),\\
+      \text{action}\quad & x \leftarrow x + \Delta t\,a,\qquad
+          a = -\kappa_a\,\frac{\partial F}{\partial s}\,\frac{\partial s}{\partial x}
+            = -\kappa_a\,\varepsilon_s\,T'(x),\\
+      \text{learning}\quad & m \leftarrow m - \Delta t\,\kappa_m\,\partial F/\partial m
+          = m + \Delta t\,\kappa_m\,\varepsilon_p,
+    \end{aligned}$$
+
+    with the errors of :meth:`ThermalAgent.prediction_errors`. The agent is assumed to
+    know how its sensation changes when it moves, $\partial s/\partial x = T'(x)$ (a
+    reflex), but not where the preferred temperature is. Returns trajectories, each
+    (n_steps, *x0.shape), recorded before each step's updates: ``x``, ``temperature``
+    $T(x)$, ``s``, ``mu``, ``prior_mean``, ``action``, ``free_energy`` $F(s, \mu)$ and
+    ``surprise`` $-\log p(s)$; and ``t`` (n_steps,).
+    """
+    if not isinstance(agent, ThermalAgent):
+        raise TypeError(f"agent must be a ThermalAgent, got {type(agent).__name__}")
+    check_tensor("x0", x0, floating=True)
+    n_steps = check_int("n_steps", n_steps, min_value=1)
+    dt = check_number("dt", dt, positive=True)
+    check_generator("generator", generator)
+    if mu0 is None:
+        mu0 = torch.full_like(x0, agent.preferred)
+    check_tensor("mu0", mu0, floating=True)
+    check_same_shape("x0", x0, "mu0", mu0)
+    if noise is None:
+        noise = randn((n_steps, *x0.shape), generator, device=x0.device, dtype=x0.dtype)
+    check_tensor("noise", noise, floating=True)
+    if tuple(noise.shape) != (n_steps, *x0.shape):
+        raise ValueError(f"noise must have shape {(n_steps, *x0.shape)}, got {tuple(noise.shape)}")
+    x, mu, m = x0.clone(), mu0.clone(), torch.full_like(x0, agent.preferred)
+    keys = ("x", "temperature", "s", "mu", "prior_mean", "action", "free_energy", "surprise")
+    out: dict[str, list] = {k: [] for k in keys}
+    for t in range(n_steps):
+        temp, slope = heat_source(x, peak)
+        s = temp + math.sqrt(agent.sensory_var) * noise[t]
+        eps_s, eps_p = agent.prediction_errors(s, mu, m)
+        a = -agent.action_rate * eps_s * slope               # -k_a (dF/ds)(ds/dx), dF/ds = eps_s
+        for k, v in zip(keys, (x, temp, s, mu, m, a, agent.free_energy(s, mu, m),
+                               agent.surprise(s, m))):
+            out[k].append(v)
+        mu = mu + dt * agent.perception_rate * (eps_s - eps_p)
+        x = x + dt * a
+        m = m + dt * agent.learning_rate * eps_p
+    result = {k: torch.stack(v) for k, v in out.items()}
+    result["t"] = torch.arange(n_steps, dtype=x0.dtype, device=x0.device) * dt
+    return result

@@ -282,6 +282,90 @@ def test_initialisation_is_reproducible_with_a_generator():
     assert a.weights[0].abs().max() <= 1 / math.sqrt(5)
 
 
+# ------------------------------------------------------------------------ active inference
+
+def test_agent_free_energy_is_energy_minus_entropy_and_surprise_plus_kl():
+    agent = pc.ThermalAgent(preferred=4.0, prior_var=1.3, sensory_var=0.4)
+    g = torch.Generator().manual_seed(0)
+    s, mu = 3 + 4 * torch.rand(20, generator=g, dtype=F64), 10 * torch.rand(20, generator=g, dtype=F64)
+    # independent: E_q[-log p] - H[q] in closed form, for q = N(mu, v*), by GaussianModel
+    model = pc.GaussianModel(prior_mean=4.0, prior_var=1.3, sensory_var=0.4, a=1.0, b=0.0)
+    for si, mi in zip(s.tolist(), mu.tolist()):
+        f = agent.free_energy(_t(si), _t(mi))
+        assert abs(f.item() - model.free_energy(si, mi, agent.posterior_var).item()) < 1e-12
+        assert abs(agent.surprise(_t(si)).item() + model.log_evidence(si).item()) < 1e-12
+        kl = model.divergence(si, mi, agent.posterior_var)
+        assert abs((f - agent.surprise(_t(si))).item() - kl.item()) < 1e-12
+    # the surprise by quadrature over the hidden temperature
+    value, _ = integrate.quad(lambda p: math.exp(-model.energy(5.0, _t(p)).item()), -20, 30, points=[4, 5])
+    assert abs(agent.surprise(_t(5.0)).item() + math.log(value)) < 1e-9
+
+
+def test_agent_prediction_errors_are_free_energy_gradients():
+    agent = pc.ThermalAgent(preferred=3.0, prior_var=0.7, sensory_var=0.3)
+    s, mu, m = (torch.tensor([1.0, 5.0, 2.5], dtype=F64, requires_grad=True) for _ in range(3))
+    f = agent.free_energy(s, mu * 1.3, m * 0.9)
+    ds, dmu, dm = torch.autograd.grad(f.sum(), (s, mu, m))
+    eps_s, eps_p = agent.prediction_errors(s.detach(), 1.3 * mu.detach(), 0.9 * m.detach())
+    assert torch.allclose(ds, eps_s, atol=1e-12)                     # dF/ds = eps_s
+    assert torch.allclose(dmu / 1.3, eps_p - eps_s, atol=1e-12)      # dF/dmu = eps_p - eps_s
+    assert torch.allclose(dm / 0.9, -eps_p, atol=1e-12)              # dF/dm = -eps_p
+
+
+def test_heat_source_slope_matches_autograd():
+    x = torch.linspace(-4, 4, 41, dtype=F64).requires_grad_(True)
+    temp, slope = pc.heat_source(x, peak=7.0)
+    (auto,) = torch.autograd.grad(temp.sum(), x)
+    assert torch.allclose(slope, auto, atol=1e-12)
+    assert temp[20].item() == pytest.approx(7.0)
+
+
+def test_action_is_gradient_descent_on_free_energy_through_the_sensation():
+    agent = pc.ThermalAgent(action_rate=0.3)
+    x0, mu0 = _t(0.5, 1.0, 2.5), _t(4.0, 9.0, 2.0)
+    out = pc.active_inference(agent, x0, mu0=mu0, n_steps=1, noise=torch.zeros(1, 3, dtype=F64))
+    x = x0.clone().requires_grad_(True)
+    (dfdx,) = torch.autograd.grad(agent.free_energy(pc.heat_source(x)[0], mu0).sum(), x)
+    assert torch.allclose(out["action"][0], -0.3 * dfdx, atol=1e-12)
+
+
+def test_without_noise_free_energy_never_increases_and_action_reaches_the_preference():
+    agent = pc.ThermalAgent()
+    out = pc.active_inference(agent, _t(1.0, 3.0), n_steps=3000, noise=torch.zeros(3000, 2, dtype=F64))
+    f = out["free_energy"]
+    assert (f[1:] <= f[:-1] + 1e-12).all()
+    assert torch.allclose(out["temperature"][-1], _t(4.0, 4.0), atol=1e-2)
+    # the agents end at x = sqrt(T0 / T* - 1) = 2, where the world is at the preferred temperature
+    assert torch.allclose(out["x"][-1], _t(2.0, 2.0), atol=1e-2)
+
+
+def test_perception_alone_finds_the_posterior_mean_and_cannot_lower_the_surprise():
+    agent = pc.ThermalAgent(action_rate=0.0, prior_var=0.5, sensory_var=0.25)
+    out = pc.active_inference(agent, _t(1.0), n_steps=2000, noise=torch.zeros(2000, 1, dtype=F64))
+    model = pc.GaussianModel(prior_mean=4.0, prior_var=0.5, sensory_var=0.25, a=1.0, b=0.0)
+    m_star, _ = model.posterior(10.0)                                 # T(1) = 20 / 2 = 10
+    assert abs(out["mu"][-1].item() - m_star.item()) < 1e-9
+    assert torch.allclose(out["surprise"], out["surprise"][0].expand_as(out["surprise"]))
+    assert abs(out["free_energy"][-1].item() - out["surprise"][-1].item()) < 1e-9
+
+
+def test_learning_moves_the_prior_to_the_input_and_lowers_the_surprise():
+    agent = pc.ThermalAgent(action_rate=0.0, learning_rate=1.0)
+    out = pc.active_inference(agent, _t(1.0), n_steps=6000, noise=torch.zeros(6000, 1, dtype=F64))
+    assert abs(out["prior_mean"][-1].item() - 10.0) < 1e-2
+    assert out["surprise"][-1] < 0.2 * out["surprise"][0]
+
+
+def test_active_inference_noise_comes_from_the_generator():
+    agent = pc.ThermalAgent()
+    a = pc.active_inference(agent, _t(1.0, 1.5), n_steps=50, generator=torch.Generator().manual_seed(3))
+    b = pc.active_inference(agent, _t(1.0, 1.5), n_steps=50, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(a["s"], b["s"])
+    noise = (a["s"] - a["temperature"]) / math.sqrt(agent.sensory_var)
+    c = pc.active_inference(agent, _t(1.0, 1.5), n_steps=50, noise=noise)
+    assert torch.allclose(a["x"], c["x"], atol=1e-12)
+
+
 @pytest.mark.parametrize("call, exc, msg", [
     (lambda: pc.GaussianModel(prior_var=0.0), ValueError, "prior_var must be > 0"),
     (lambda: pc.GaussianModel(sensory_var=-1.0), ValueError, "sensory_var must be > 0"),
@@ -324,6 +408,17 @@ def test_initialisation_is_reproducible_with_a_generator():
      TypeError, "net must be a PCNetwork"),
     (lambda: pc.pc_train_step(pc.PCNetwork([4, 3]), None, torch.zeros(2, 4), torch.zeros(2, 3)),
      TypeError, "optimizer must be a torch.optim.Optimizer"),
+    (lambda: pc.ThermalAgent(sensory_var=0.0), ValueError, "sensory_var must be > 0"),
+    (lambda: pc.ThermalAgent(action_rate=-1.0), ValueError, "action_rate must be >= 0"),
+    (lambda: pc.heat_source([1.0]), TypeError, "x must be a torch.Tensor"),
+    (lambda: pc.active_inference("agent", torch.zeros(2), n_steps=5), TypeError,
+     "agent must be a ThermalAgent"),
+    (lambda: pc.active_inference(pc.ThermalAgent(), torch.zeros(2), n_steps=0), ValueError,
+     "n_steps must be >= 1"),
+    (lambda: pc.active_inference(pc.ThermalAgent(), torch.zeros(2), n_steps=5,
+                                 noise=torch.zeros(4, 2)), ValueError, "noise must have shape"),
+    (lambda: pc.active_inference(pc.ThermalAgent(), torch.zeros(2), n_steps=5,
+                                 mu0=torch.zeros(3)), ValueError, "same shape"),
 ])
 def test_bad_input_gets_a_clear_error(call, exc, msg):
     with pytest.raises(exc, match=msg):
