@@ -17,11 +17,22 @@ $E(x) = \sum_i -\log P(x_i \mid \mathrm{pa}_i)$, with $P(x) = e^{-E(x)}$ and $Z 
 * :func:`enumeration` and :func:`variable_elimination`: exact queries
   $P(\text{query} \mid \text{evidence})$; :func:`elimination_order` (greedy min-degree);
   :func:`evidence_probability`.
+* :func:`d_separated` and :func:`d_connected`: conditional independences read off the
+  graph; :func:`independence_gap` measures them in the joint.
 * :func:`gibbs_sample` and :func:`gibbs_running_estimate`: the posterior by MCMC, each
   variable redrawn from its exact conditional given its Markov blanket
-  (:func:`markov_blanket_conditional`).
-* Builders: :func:`sprinkler`, :func:`random_network`, :func:`hmm_network`,
-  :func:`sigmoid_belief_network`, with :func:`hmm_forward` for comparison.
+  (:func:`markov_blanket_conditional`); :func:`gibbs_ergodicity_problem` refuses chains
+  that zeros in the tables trap (:func:`deterministic_nodes`,
+  :func:`single_site_components`).
+* Diagnostics: :func:`autocorrelation`, :func:`integrated_autocorrelation_time`,
+  :func:`effective_sample_size`, and the exact values from the sweep's transition matrix,
+  :func:`gibbs_sweep_matrix` and :func:`exact_iat`.
+* :func:`likelihood_weighting`: importance sampling with the evidence clamped.
+* Learning the tables from complete data: :func:`cpt_counts`, :func:`fit_cpts`
+  (maximum likelihood, or a Dirichlet prior).
+* Builders: :func:`sprinkler`, :func:`asia`, :func:`random_network`, :func:`hmm_network`,
+  :func:`sigmoid_belief_network`, with :func:`hmm_forward` for comparison;
+  :func:`from_pgmpy` converts pgmpy's networks.
 * The coin of the four-step Bayesian analysis: :func:`beta_posterior`,
   :func:`beta_summary`, :func:`beta_log_density`, :func:`coin_logit_energy`.
 
@@ -38,28 +49,48 @@ from typing import Mapping, Optional, Sequence, Union
 import torch
 from torch import Tensor
 
-from ._checks import check_generator, check_int, check_number, check_tensor
+from ._checks import (check_generator, check_int, check_number, check_probability,
+                      check_tensor)
 from .seeding import rand
 
 __all__ = [
     "BayesianNetwork",
     "Factor",
     "Node",
+    "NotErgodicError",
+    "WeightedEstimate",
+    "asia",
+    "autocorrelation",
     "beta_log_density",
     "beta_posterior",
     "beta_summary",
     "coin_logit_energy",
+    "cpt_counts",
+    "d_connected",
+    "d_separated",
+    "deterministic_nodes",
     "draw_network",
+    "effective_sample_size",
     "elimination_order",
     "enumeration",
     "evidence_probability",
+    "exact_iat",
+    "fit_cpts",
+    "from_pgmpy",
+    "gibbs_ergodicity_problem",
     "gibbs_running_estimate",
     "gibbs_sample",
+    "gibbs_sweep_matrix",
     "hmm_forward",
     "hmm_network",
+    "independence_gap",
+    "integrated_autocorrelation_time",
+    "likelihood_log_weights",
+    "likelihood_weighting",
     "markov_blanket_conditional",
     "random_network",
     "sigmoid_belief_network",
+    "single_site_components",
     "sprinkler",
     "variable_elimination",
 ]
@@ -616,6 +647,109 @@ def evidence_probability(net: BayesianNetwork, evidence: Evidence) -> float:
     return float(result.table.sum())
 
 
+# ------------------------------------------------------------------------ d-separation
+
+def _name_set(net: BayesianNetwork, what: str, names) -> frozenset[str]:
+    """A variable name, or a sequence of them, as a set of checked names."""
+    if names is None:
+        return frozenset()
+    names = (names,) if isinstance(names, str) else names
+    if not isinstance(names, (Sequence, set, frozenset)):
+        raise TypeError(f"{what} must be a variable name or a sequence of names, got {names!r}")
+    return frozenset(net._check_name(f"{what} variable", n) for n in names)
+
+
+def _ancestors(net: BayesianNetwork, names) -> set[str]:
+    """``names`` and all their ancestors."""
+    found: set[str] = set()
+    stack = list(names)
+    while stack:
+        v = stack.pop()
+        if v not in found:
+            found.add(v)
+            stack.extend(net.parents[v])
+    return found
+
+
+def d_connected(net: BayesianNetwork, x: Union[str, Sequence[str]],
+                given: Union[str, Sequence[str], None] = ()) -> tuple[str, ...]:
+    r"""The variables reachable from ``x`` by an *active trail* given ``given`` (= $Z$),
+    in ``names`` order, ``x`` itself included (unless observed).
+
+    A trail is active when at each of its inner nodes $v$: for a chain
+    $a \to v \to b$ or a fork $a \leftarrow v \to b$, $v \notin Z$; for a collider
+    $a \to v \leftarrow b$, $v$ or one of its descendants is in $Z$. The search is the
+    "reachable" algorithm of Koller and Friedman (2009, Alg. 3.1): a breadth-first
+    search over (node, direction) pairs, "up" when the trail arrived from a child (or
+    starts here), "down" when it arrived from a parent; a collider is entered down and
+    left up, which is allowed only when the node is an ancestor of $Z$ (itself included).
+    """
+    if not isinstance(net, BayesianNetwork):
+        raise TypeError(f"net must be a BayesianNetwork, got {type(net).__name__}")
+    xs, zs = _name_set(net, "x", x), _name_set(net, "given", given)
+    if not xs:
+        raise ValueError("x must name at least one variable")
+    open_colliders = _ancestors(net, zs)         # v in Z or a descendant of v in Z
+    reached: set[str] = set()
+    seen: set[tuple[str, str]] = set()
+    stack = [(v, "up") for v in xs]
+    while stack:
+        v, direction = stack.pop()
+        if (v, direction) in seen:
+            continue
+        seen.add((v, direction))
+        if v not in zs:
+            reached.add(v)
+        if direction == "up" and v not in zs:          # chain upwards, or a fork at v
+            stack += [(p, "up") for p in net.parents[v]]
+            stack += [(c, "down") for c in net.children[v]]
+        elif direction == "down":
+            if v not in zs:                            # chain downwards through v
+                stack += [(c, "down") for c in net.children[v]]
+            if v in open_colliders:                    # collider at v, opened by Z
+                stack += [(p, "up") for p in net.parents[v]]
+    return tuple(n for n in net.names if n in reached)
+
+
+def d_separated(net: BayesianNetwork, x: Union[str, Sequence[str]],
+                y: Union[str, Sequence[str]],
+                given: Union[str, Sequence[str], None] = ()) -> bool:
+    r"""True when $X$ and $Y$ are d-separated by $Z$ = ``given``: no active trail joins a
+    variable of ``x`` to one of ``y`` (see :func:`d_connected`). Then
+    $X \perp Y \mid Z$ in *every* distribution that factorises along the graph
+    (Pearl, 1988); when they are d-connected, they are dependent for almost all tables."""
+    xs, ys, zs = (_name_set(net, w, v) for w, v in (("x", x), ("y", y), ("given", given)))
+    if not xs or not ys:
+        raise ValueError("x and y must each name at least one variable")
+    if xs & ys or (xs | ys) & zs:
+        raise ValueError(f"x, y and given must be disjoint, got x={sorted(xs)}, y={sorted(ys)}, "
+                         f"given={sorted(zs)}")
+    return not set(d_connected(net, tuple(xs), tuple(zs))) & ys
+
+
+def independence_gap(net: BayesianNetwork, x: Union[str, Sequence[str]],
+                     y: Union[str, Sequence[str]],
+                     given: Union[str, Sequence[str], None] = ()) -> float:
+    r"""$\max |P(x, y \mid z) - P(x \mid z)\, P(y \mid z)|$ over all states, with
+    $P(z) > 0$, computed from the joint table (enumeration): 0 (to rounding) exactly when
+    $X \perp Y \mid Z$ holds in this network's distribution."""
+    xs, ys, zs = (_name_set(net, w, v) for w, v in (("x", x), ("y", y), ("given", given)))
+    if not xs or not ys or xs & ys or (xs | ys) & zs:
+        raise ValueError("x and y must be non-empty, and x, y and given disjoint")
+    order = [n for n in net.names if n in zs] + [n for n in net.names if n in xs] + \
+        [n for n in net.names if n in ys]
+    f = net.joint()
+    for n in net.names:
+        if n not in order:
+            f = f.sum_out(n)
+    size = lambda vs: math.prod(net.card[n] for n in net.names if n in vs)  # noqa: E731
+    p = f.aligned(order).reshape(size(zs), size(xs), size(ys))   # P(z, x, y)
+    pz = p.sum(dim=(1, 2))
+    cond = p[pz > 0] / pz[pz > 0, None, None]                    # P(x, y | z)
+    product = cond.sum(2, keepdim=True) * cond.sum(1, keepdim=True)
+    return float((cond - product).abs().max())
+
+
 # ---------------------------------------------------------------- Gibbs sampling (MCMC)
 
 def markov_blanket_conditional(net: BayesianNetwork, name: str) -> Factor:
@@ -663,11 +797,135 @@ def _initial_states(net: BayesianNetwork, evidence: Evidence, n_chains: int,
                      f"agrees with the evidence {dict(evidence or {})}; pass init")
 
 
+class NotErgodicError(ValueError):
+    """Single-site Gibbs sampling cannot reach every state of the posterior: zeros in the
+    tables split the state space, and the chain stays in the part where it starts."""
+
+
+def deterministic_nodes(net: BayesianNetwork) -> tuple[str, ...]:
+    """The variables that are functions of their parents: every row of the CPT has a
+    single nonzero entry (and not every row picks the same state)."""
+    if not isinstance(net, BayesianNetwork):
+        raise TypeError(f"net must be a BayesianNetwork, got {type(net).__name__}")
+    out = []
+    for name in net.names:
+        rows = net.cpt[name].reshape(-1, net.card[name])
+        if len(rows) > 1 and bool(((rows > 0).sum(1) == 1).all()) \
+                and len(set(rows.argmax(1).tolist())) > 1:
+            out.append(name)
+    return tuple(out)
+
+
+def _hidden_table(net: BayesianNetwork, ev: Mapping[str, int], hidden: Sequence[str]) -> Tensor:
+    """$P(h, e)$ as a tensor with one axis per hidden variable (in the order given)."""
+    table = torch.ones([1] * len(hidden), dtype=DTYPE)
+    for name in net.names:
+        f = net.factor(name)
+        for v, j in ev.items():
+            if v in f.variables:
+                f = f.reduce(v, j)
+        table = table * f.aligned(hidden)
+    return table
+
+
+def single_site_components(net: BayesianNetwork, evidence: Evidence = None, *,
+                           max_states: int = 2**20) -> tuple[Tensor, Tensor]:
+    r"""The states of positive probability $P(h, e) > 0$ of the hidden variables, and which
+    part of the state space each lies in, when two states are joined if they differ in a
+    single variable (the moves of single-site Gibbs sampling; such a move has positive
+    probability exactly when both states do). Label propagation on the table of states:
+    every state takes the smallest label along each of its axes until nothing changes.
+
+    Returns ``states`` (S, len(net.names)) long, evidence filled in, and ``component``
+    (S,): 0, 1, ... The chain is irreducible exactly when there is one component.
+    Raises when the hidden state space has more than ``max_states`` states.
+    """
+    ev = net._check_evidence(evidence)
+    max_states = check_int("max_states", max_states, min_value=1)
+    hidden = [n for n in net.names if n not in ev]
+    size = math.prod(net.card[n] for n in hidden)
+    if size > max_states:
+        raise ValueError(f"the hidden variables have {size} joint states, more than "
+                         f"max_states = {max_states}")
+    support = _hidden_table(net, ev, hidden) > 0 if hidden else torch.ones((), dtype=torch.bool)
+    big = size + 1
+    label = torch.where(support, torch.arange(size).reshape(support.shape), big)
+    while True:
+        old = label
+        for axis in range(len(hidden)):               # join states along each variable
+            label = torch.where(support, torch.minimum(label, label.amin(axis, keepdim=True)), big)
+        if torch.equal(label, old):
+            break
+    flat = label.reshape(-1)
+    keep = flat < big
+    idx = torch.nonzero(keep)[:, 0]
+    _, component = torch.unique(flat[keep], return_inverse=True)
+    states = torch.zeros(len(idx), len(net.names), dtype=torch.long)
+    rest = idx.clone()
+    for name in reversed(hidden):                     # unravel the row-major index
+        states[:, net.index(name)] = rest % net.card[name]
+        rest = rest // net.card[name]
+    for v, j in ev.items():
+        states[:, net.index(v)] = j
+    return states, component
+
+
+def gibbs_ergodicity_problem(net: BayesianNetwork, evidence: Evidence = None, *,
+                             max_states: int = 2**16) -> Optional[str]:
+    r"""Why single-site Gibbs sampling of $P(h \mid e)$ cannot reach the whole posterior,
+    or None when it can (or when that cannot be decided cheaply).
+
+    Two tests. (1) A hidden variable that is a deterministic function of its parents
+    (:func:`deterministic_nodes`) can never change in a single-site update: its
+    conditional given its Markov blanket, which contains its parents, puts all its mass on
+    one state. (2) When the hidden variables have at most ``max_states`` joint states, the
+    states of positive probability are enumerated and split into the parts that
+    single-variable changes connect (:func:`single_site_components`); more than one part
+    means the chain is reducible, whatever the cause (a deterministic node, or zeros that
+    forbid every single-variable path, as for an observed XOR of two parents). Without
+    zeros in the tables neither can happen.
+    """
+    if not isinstance(net, BayesianNetwork):
+        raise TypeError(f"net must be a BayesianNetwork, got {type(net).__name__}")
+    ev = net._check_evidence(evidence)
+    hidden = [n for n in net.names if n not in ev]
+    frozen = [n for n in deterministic_nodes(net) if n in hidden]
+    size = math.prod(net.card[n] for n in hidden)
+    if size > max_states:
+        if not frozen:
+            return None
+        parts = None
+    else:
+        states, component = single_site_components(net, evidence, max_states=max_states)
+        parts = int(component.max()) + 1 if len(component) else 1
+        if parts == 1:
+            return None
+        # the variables that keep one value in each part (they cannot change)
+        frozen = [n for n in hidden
+                  if all(len(states[component == c, net.index(n)].unique()) == 1
+                         for c in range(parts))] or frozen
+    what = []
+    for n in frozen:
+        pa = ", ".join(net.parents[n])
+        det = (f" is a deterministic function of its parents ({pa})"
+               if n in deterministic_nodes(net) else " can never change")
+        what.append(f"{n!r}{det}")
+    head = ("single-site Gibbs sampling cannot reach the whole posterior"
+            + (f" given {dict(evidence)}" if evidence else ""))
+    split = (f": its states of positive probability fall into {parts} parts that no change "
+             f"of a single variable connects, and a chain never leaves the part it starts in"
+             if parts else "")
+    return (f"{head}{split}. {'; '.join(what)}: a single-site update, which draws a "
+            f"variable given its Markov blanket (parents included), never changes it. "
+            f"Use exact inference or likelihood_weighting, or pass check_ergodicity=False "
+            f"to run the chain anyway.")
+
+
 @torch.no_grad()
 def gibbs_sample(net: BayesianNetwork, evidence: Evidence = None, *, n_chains: int,
                  n_sweeps: int, burn_in: int = 0,
                  generator: Optional[torch.Generator] = None,
-                 init: Optional[Tensor] = None) -> Tensor:
+                 init: Optional[Tensor] = None, check_ergodicity: bool = True) -> Tensor:
     r"""Gibbs sampling of $P(x_{\text{hidden}} \mid e)$ with ``n_chains`` chains in parallel.
 
     Chains start from ``init`` ((n_chains, n) state indices; evidence columns are
@@ -676,8 +934,13 @@ def gibbs_sample(net: BayesianNetwork, evidence: Evidence = None, *, n_chains: i
     (in topological order) from its exact conditional given its Markov blanket,
     :func:`markov_blanket_conditional`, read off a table precomputed once. The first
     ``burn_in`` sweeps are discarded. Returns the states after each later sweep,
-    (n_sweeps, n_chains, len(net.names)) long. With zero entries in the CPTs the chain may
-    not reach every state (it is then not ergodic); with positive CPTs it is.
+    (n_sweeps, n_chains, len(net.names)) long.
+
+    With positive tables the chain is ergodic. Zeros can split the state space into parts
+    that single-variable changes do not connect (a deterministic node is the common
+    case); the chain then stays in the part it starts in and its averages are wrong. With
+    ``check_ergodicity`` (the default) :func:`gibbs_ergodicity_problem` looks for this
+    first and raises :class:`NotErgodicError` saying which variables are frozen.
     """
     n_chains = check_int("n_chains", n_chains, min_value=1)
     n_sweeps = check_int("n_sweeps", n_sweeps, min_value=1)
@@ -686,6 +949,10 @@ def gibbs_sample(net: BayesianNetwork, evidence: Evidence = None, *, n_chains: i
     if not isinstance(net, BayesianNetwork):
         raise TypeError(f"net must be a BayesianNetwork, got {type(net).__name__}")
     ev = net._check_evidence(evidence)
+    if check_ergodicity:
+        problem = gibbs_ergodicity_problem(net, evidence)
+        if problem:
+            raise NotErgodicError(problem)
     if init is None:
         x = _initial_states(net, evidence, n_chains, generator)
     else:
@@ -722,16 +989,166 @@ def gibbs_sample(net: BayesianNetwork, evidence: Evidence = None, *, n_chains: i
 def gibbs_running_estimate(net: BayesianNetwork, query: str, state: State,
                            evidence: Evidence = None, *, n_chains: int, n_samples: int,
                            burn_in: int = 100,
-                           generator: Optional[torch.Generator] = None) -> Tensor:
+                           generator: Optional[torch.Generator] = None,
+                           check_ergodicity: bool = True) -> Tensor:
     r"""Running Gibbs estimate of $P(\text{query} = \text{state} \mid e)$ for each chain:
     the mean of the indicator over the first $t$ samples after ``burn_in`` sweeps, for
     $t = 1, \dots,$ ``n_samples``. Returns (n_chains, n_samples)."""
     query_t, _ = _check_query(net, query, evidence)
     j = net.state_index(query_t[0], state)
     samples = gibbs_sample(net, evidence, n_chains=n_chains, n_sweeps=n_samples,
-                           burn_in=burn_in, generator=generator)
+                           burn_in=burn_in, generator=generator,
+                           check_ergodicity=check_ergodicity)
     hits = (samples[:, :, net.index(query_t[0])] == j).to(DTYPE).T    # (n_chains, n_samples)
     return hits.cumsum(dim=1) / torch.arange(1, n_samples + 1, dtype=DTYPE)
+
+
+def gibbs_sweep_matrix(net: BayesianNetwork, evidence: Evidence = None, *,
+                       max_states: int = 4096) -> tuple[Tensor, Tensor, Tensor]:
+    r"""The exact transition matrix of one sweep of :func:`gibbs_sample`, over the hidden
+    states of positive probability.
+
+    One sweep redraws the free variables $v_1, \dots, v_m$ (in ``net.order``) in turn, so
+    $K = K_{v_1} K_{v_2} \cdots K_{v_m}$ with
+    $K_v[s, s'] = P(x'_v \mid \mathrm{mb}(v))$ when $s'$ equals $s$ except perhaps at $v$,
+    and 0 otherwise. Returns ``states`` (S, len(net.names)) long, ``K`` (S, S) (rows sum
+    to 1) and the posterior ``pi`` (S,), which every $K_v$, and so $K$, leaves invariant.
+    """
+    ev = net._check_evidence(evidence)
+    max_states = check_int("max_states", max_states, min_value=1)
+    states, _ = single_site_components(net, evidence, max_states=max_states)
+    free = [n for n in net.order if n not in ev]
+    pi = net.prob(states)
+    pi = pi / pi.sum()
+    n = len(states)
+    K = torch.eye(n, dtype=DTYPE)
+    for name in free:
+        i = net.index(name)
+        others = [j for j in range(len(net.names)) if j != i]
+        same_rest = (states[:, None, others] == states[None, :, others]).all(-1)   # (S, S)
+        cond = pi[None, :] * same_rest                    # P(s') on the line through s
+        K = K @ (cond / cond.sum(1, keepdim=True))
+    return states, K, pi
+
+
+def exact_iat(K: Tensor, pi: Tensor, f: Tensor) -> float:
+    r"""Integrated autocorrelation time $\tau = 1 + 2\sum_{k \ge 1} \rho_k$ of $f(X_t)$
+    for a stationary Markov chain with transition matrix ``K`` (S, S) and stationary
+    distribution ``pi`` (S,), ``f`` (S,): with $g = f - \pi^\top f$, $D = \mathrm{diag}(\pi)$
+    and $\Pi = \mathbf 1 \pi^\top$, $\rho_k = g^\top D K^k g / g^\top D g$ and
+    $\sum_{k \ge 0} K^k g = (I - K + \Pi)^{-1} g$, so
+    $\tau = \bigl(2\, g^\top D (I - K + \Pi)^{-1} g - g^\top D g\bigr) / g^\top D g$."""
+    check_tensor("K", K, ndim=2, floating=True)
+    n = K.shape[0]
+    check_tensor("pi", pi, ndim=1, last_dim=n, floating=True)
+    check_tensor("f", f, ndim=1, last_dim=n)
+    if K.shape[1] != n:
+        raise ValueError(f"K must be square, got shape {tuple(K.shape)}")
+    K, pi, f = K.to(DTYPE), pi.to(DTYPE), f.to(DTYPE)
+    g = f - pi @ f
+    var = pi @ (g * g)
+    if not var > 0:
+        raise ValueError("f must not be constant on the support of pi")
+    h = torch.linalg.solve(torch.eye(n, dtype=DTYPE) - K + pi[None, :].expand(n, n), g)
+    return float((2 * (pi * g) @ h - var) / var)
+
+
+def autocorrelation(x: Tensor, max_lag: Optional[int] = None) -> Tensor:
+    r"""Autocorrelation $\rho_k = \gamma_k / \gamma_0$, $k = 0, \dots,$ ``max_lag``, of the
+    chains ``x`` (n_chains, T) (or one chain, (T,)), with
+    $\gamma_k = \frac{1}{n_\text{chains} T} \sum_c \sum_{t=1}^{T-k} (x_{c,t} - \mu)(x_{c,t+k} - \mu)$
+    and $\mu$ the mean over *all* chains: chains stuck at different values then show as
+    a correlation that does not decay. Computed with the FFT."""
+    check_tensor("x", x, ndim=(1, 2))
+    x = x.to(DTYPE).reshape(-1, x.shape[-1])
+    T = x.shape[1]
+    max_lag = T - 1 if max_lag is None else check_int("max_lag", max_lag, min_value=0,
+                                                         max_value=T - 1)
+    y = x - x.mean()
+    spec = torch.fft.rfft(y, n=2 * T)
+    gamma = torch.fft.irfft(spec * spec.conj(), n=2 * T)[:, :max_lag + 1].sum(0) / y.numel()
+    if not gamma[0] > 0:
+        raise ValueError("x must not be constant")
+    return gamma / gamma[0]
+
+
+def integrated_autocorrelation_time(x: Tensor, c: float = 5.0) -> float:
+    r"""$\hat\tau = 1 + 2 \sum_{k=1}^{M} \hat\rho_k$ of the chains ``x`` (n_chains, T) or
+    (T,), with Sokal's automatic window: the smallest $M$ with $M \ge c\, \hat\tau(M)$
+    (the noisy tail of $\hat\rho_k$ is left out; if no such $M$ exists, the chains are too
+    short and $M = T - 1$). The variance of the mean of $N$ correlated samples is
+    $\tau\,\sigma^2 / N$: $\tau$ samples of the chain are worth one independent one."""
+    c = check_number("c", c, positive=True)
+    rho = autocorrelation(x)
+    tau = 1 + 2 * torch.cumsum(rho[1:], 0)               # tau(M) for M = 1, 2, ...
+    m = torch.arange(1, len(rho), dtype=DTYPE)
+    ok = torch.nonzero(m >= c * tau)
+    return float(tau[ok[0, 0]] if len(ok) else tau[-1]) if len(tau) else 1.0
+
+
+def effective_sample_size(x: Tensor, c: float = 5.0) -> float:
+    r"""$N_\text{eff} = n_\text{chains}\, T / \hat\tau$: the number of independent samples
+    whose mean would be as precise as the mean of the chains ``x`` (n_chains, T) or (T,)
+    (:func:`integrated_autocorrelation_time`)."""
+    check_tensor("x", x, ndim=(1, 2))
+    return x.numel() / integrated_autocorrelation_time(x, c)
+
+
+# ------------------------------------------------------------------ likelihood weighting
+
+def likelihood_log_weights(net: BayesianNetwork, x: Tensor, evidence: Evidence) -> Tensor:
+    r"""$\log w = \sum_{i \in E} \log P(e_i \mid \mathrm{pa}_i)$ for samples ``x`` (B, n):
+    the likelihood of the evidence variables given their (sampled) parents; (B,)."""
+    ev = net._check_evidence(evidence)
+    x = net._check_assignments(x)
+    w = torch.zeros(x.shape[0], dtype=DTYPE)
+    for name in ev:
+        w = w + net.local_log_prob(x, name)
+    return w
+
+
+@dataclass
+class WeightedEstimate:
+    """What :func:`likelihood_weighting` returns: the estimated ``posterior`` (a Factor
+    over the query), the standard error ``se`` of each entry (delta method), and the
+    effective sample size ``ess`` of the weights, $(\\sum w)^2 / \\sum w^2$."""
+
+    posterior: Factor
+    se: Tensor
+    ess: float
+
+
+@torch.no_grad()
+def likelihood_weighting(net: BayesianNetwork, query: Union[str, Sequence[str]],
+                         evidence: Evidence, *, n_samples: int,
+                         generator: Optional[torch.Generator] = None) -> WeightedEstimate:
+    r"""$P(\text{query} \mid e)$ by likelihood weighting (Fung and Chang, 1990; Shachter
+    and Peot, 1990): draw the variables in topological order, each from its CPT row, but
+    *set* the evidence variables to their observed states instead of drawing them, and
+    weight each sample by the probability the evidence would have had,
+    $w = \prod_{i \in E} P(e_i \mid \mathrm{pa}_i)$ (:func:`likelihood_log_weights`).
+    Then $\hat P(q \mid e) = \sum_s w_s [q_s = q] / \sum_s w_s$, a ratio of two unbiased
+    estimates. No Markov chain: every sample is drawn afresh, so zeros in the tables do
+    not trap it; its weakness is evidence of low probability, where a few samples carry
+    all the weight (the ``ess`` says how many count).
+    """
+    query_t, ev = _check_query(net, query, evidence)
+    n_samples = check_int("n_samples", n_samples, min_value=1)
+    x = net.sample(n_samples, generator, evidence=evidence)
+    log_w = likelihood_log_weights(net, x, evidence)
+    if not torch.isfinite(log_w).any():
+        raise ValueError(f"every sample has weight 0 given the evidence {dict(evidence)}")
+    w = torch.exp(log_w - log_w.max())
+    w = w / w.sum()
+    shape = [net.card[q] for q in query_t]
+    code = torch.zeros(n_samples, dtype=torch.long)
+    for q in query_t:
+        code = code * net.card[q] + x[:, net.index(q)]
+    p = torch.zeros(math.prod(shape), dtype=DTYPE).index_add_(0, code, w)
+    onehot = torch.nn.functional.one_hot(code, len(p)).to(DTYPE)
+    se = ((w[:, None] * (onehot - p)) ** 2).sum(0).sqrt()
+    post = Factor(query_t, [net.states[q] for q in query_t], p.reshape(shape))
+    return WeightedEstimate(post, se.reshape(shape), float(1 / (w * w).sum()))
 
 
 # -------------------------------------------------------------------------- builders
@@ -749,6 +1166,56 @@ def sprinkler() -> BayesianNetwork:
         Node("WetGrass", ft, ("Sprinkler", "Rain"), [[[1.0, 0.0], [0.1, 0.9]],
                                                      [[0.1, 0.9], [0.01, 0.99]]]),
     ])
+
+
+def asia(noise: float = 0.0) -> BayesianNetwork:
+    r"""The "Asia" chest-clinic network of Lauritzen and Spiegelhalter (1988), with the
+    tables that bnlearn and pgmpy ship: a visit to Asia raises the chance of tuberculosis
+    (``tub``), smoking that of lung cancer (``lung``) and bronchitis (``bronc``);
+    ``either`` is tuberculosis OR lung cancer, a deterministic node; it raises the chance
+    of a positive X-ray (``xray``) and, with bronchitis, of shortness of breath
+    (``dysp``). States ('yes', 'no'), in pgmpy's order.
+
+    ``noise`` $= \varepsilon$ replaces the OR by a noisy one: ``either`` takes the value
+    of the OR with probability $1 - \varepsilon$ and the other value with probability
+    $\varepsilon$ (0: the original, deterministic table).
+    """
+    eps = check_probability("noise", noise)
+    yn = ("yes", "no")
+
+    def row(p_yes):
+        return [p_yes, 1 - p_yes]
+
+    # either[lung, tub, either]: OR of lung and tub, flipped with probability eps
+    either = [[row(1 - eps), row(1 - eps)], [row(1 - eps), row(eps)]]
+    return BayesianNetwork([
+        Node("asia", yn, (), row(0.01)),
+        Node("tub", yn, ("asia",), [row(0.05), row(0.01)]),
+        Node("smoke", yn, (), row(0.5)),
+        Node("lung", yn, ("smoke",), [row(0.1), row(0.01)]),
+        Node("bronc", yn, ("smoke",), [row(0.6), row(0.3)]),
+        Node("either", yn, ("lung", "tub"), either),
+        Node("xray", yn, ("either",), [row(0.98), row(0.05)]),
+        Node("dysp", yn, ("bronc", "either"), [[row(0.9), row(0.8)], [row(0.7), row(0.1)]]),
+    ])
+
+
+def from_pgmpy(model) -> BayesianNetwork:
+    """A pgmpy ``DiscreteBayesianNetwork`` (e.g. ``pgmpy.utils.get_example_model("asia")``)
+    as a :class:`BayesianNetwork`: the same variables (in ``model.nodes()`` order), state
+    names and tables. pgmpy stores a CPT as (variable, parents...); ours is
+    (parents..., variable)."""
+    cpds = getattr(model, "get_cpds", None)
+    if cpds is None:
+        raise TypeError(f"model must be a pgmpy DiscreteBayesianNetwork, got {type(model).__name__}")
+    nodes = []
+    for name in model.nodes():
+        cpd = model.get_cpds(name)
+        parents = tuple(cpd.variables[1:])
+        values = torch.as_tensor(cpd.values, dtype=DTYPE).movedim(0, -1)
+        nodes.append(Node(str(name), tuple(str(s) for s in cpd.state_names[name]),
+                          parents, values))
+    return BayesianNetwork(nodes)
 
 
 def _random_rows(shape: Sequence[int], generator: Optional[torch.Generator]) -> Tensor:
@@ -877,6 +1344,49 @@ def draw_network(net: BayesianNetwork, ax=None, pos: Optional[Mapping[str, tuple
     ax.set_axis_off()
     ax.margins(0.2)
     return fig, ax
+
+
+# --------------------------------------------------------------- learning the tables
+
+def cpt_counts(net: BayesianNetwork, data: Tensor, name: str) -> Tensor:
+    r"""$N_{jk}$: how many rows of ``data`` (N, len(net.names)) state indices have the
+    parents of ``name`` in configuration $j$ and ``name`` in state $k$; a tensor shaped
+    like the CPT of ``name`` (parents..., name)."""
+    data = net._check_assignments(data)
+    net._check_name("variable", name)
+    family = net.parents[name] + (name,)
+    shape = [net.card[v] for v in family]
+    code = torch.zeros(len(data), dtype=torch.long)
+    for v in family:
+        code = code * net.card[v] + data[:, net.index(v)]
+    return torch.bincount(code, minlength=math.prod(shape)).to(DTYPE).reshape(shape)
+
+
+def fit_cpts(net: BayesianNetwork, data: Tensor, pseudo_count: float = 0.0) -> BayesianNetwork:
+    r"""The graph of ``net`` with tables estimated from complete data ``data``
+    (N, len(net.names)) state indices:
+
+    $$\hat\theta_{jk} = \frac{N_{jk} + \alpha}{N_j + K \alpha},$$
+
+    with $N_{jk}$ the counts (:func:`cpt_counts`), $N_j = \sum_k N_{jk}$, $K$ the number
+    of states and $\alpha$ = ``pseudo_count``. With $\alpha = 0$ this is the maximum
+    likelihood estimate (the observed frequencies); with $\alpha > 0$ it is the posterior
+    mean of each row under a symmetric $\mathrm{Dirichlet}(\alpha, \dots, \alpha)$ prior,
+    which is conjugate to the counts just as the Beta is to the coin. A row whose parent
+    configuration never occurs in the data ($N_j = 0$) has no maximum likelihood
+    estimate; it is set uniform (what any $\alpha > 0$ gives).
+    """
+    if not isinstance(net, BayesianNetwork):
+        raise TypeError(f"net must be a BayesianNetwork, got {type(net).__name__}")
+    alpha = check_number("pseudo_count", pseudo_count, nonnegative=True)
+    nodes = []
+    for name in net.names:
+        counts = cpt_counts(net, data, name) + alpha
+        total = counts.sum(-1, keepdim=True)
+        cpt = torch.where(total > 0, counts / total.clamp_min(1e-300),
+                          torch.full_like(counts, 1.0 / net.card[name]))
+        nodes.append(Node(name, net.states[name], net.parents[name], cpt))
+    return BayesianNetwork(nodes)
 
 
 # ------------------------------------------------------------- the coin (Beta-Bernoulli)

@@ -434,3 +434,370 @@ HALF = [[0.5, 0.5], [0.5, 0.5]]
 def test_bad_input_gets_a_clear_error(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()
+
+
+# ------------------------------------------------------------------ pgmpy's networks
+
+def pgmpy_example(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pgmpy.utils import get_example_model
+        return get_example_model(name)
+
+
+def test_asia_is_pgmpys_bundled_network():
+    ours, theirs = bn.asia(), bn.from_pgmpy(pgmpy_example("asia"))
+    assert set(ours.names) == set(theirs.names)
+    for name in ours.names:
+        assert ours.parents[name] == theirs.parents[name]
+        assert ours.states[name] == theirs.states[name] == ("yes", "no")
+        assert torch.allclose(ours.cpt[name], theirs.cpt[name], atol=1e-15, rtol=0), name
+    assert bn.deterministic_nodes(ours) == ("either",)
+    noisy = bn.asia(noise=0.1)
+    assert bn.deterministic_nodes(noisy) == ()
+    assert abs(noisy.cpt["either"][1, 1, 0].item() - 0.1) < 1e-15   # lung=no, tub=no: yes w.p. eps
+
+
+def test_from_pgmpy_keeps_the_tables(networks):
+    for net in networks.values():
+        back = bn.from_pgmpy(to_pgmpy(net))
+        for name in net.names:
+            assert back.parents[name] == net.parents[name] and back.states[name] == net.states[name]
+            assert torch.allclose(back.cpt[name], net.cpt[name], atol=1e-12)
+
+
+# ------------------------------------------------------------------------ d-separation
+
+def moral_ancestral_separated(net, x, y, z):
+    """Lauritzen's criterion, an independent route: X and Y are d-separated by Z iff they
+    are separated by Z in the moral graph of the ancestral set of X, Y and Z."""
+    keep = set()
+    stack = [x, y, *z]
+    while stack:
+        v = stack.pop()
+        if v not in keep:
+            keep.add(v)
+            stack += list(net.parents[v])
+    nbrs = {v: set() for v in keep}
+    for c in keep:
+        pa = list(net.parents[c])
+        for p in pa:
+            nbrs[c].add(p)
+            nbrs[p].add(c)
+        for a, b in itertools.combinations(pa, 2):          # marry the parents
+            nbrs[a].add(b)
+            nbrs[b].add(a)
+    seen, stack = {x}, [x]
+    while stack:
+        v = stack.pop()
+        for w in nbrs[v] - set(z) - seen:
+            seen.add(w)
+            stack.append(w)
+    return y not in seen
+
+
+def random_triples(net, g, n):
+    out = []
+    for _ in range(n):
+        perm = torch.randperm(len(net.names), generator=g).tolist()
+        k = int(torch.randint(0, len(net.names) - 1, (1,), generator=g))
+        out.append((net.names[perm[0]], net.names[perm[1]], [net.names[i] for i in perm[2:2 + k]]))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_d_separation_matches_pgmpy_and_the_moral_graph(seed):
+    g = torch.Generator().manual_seed(seed)
+    net = bn.random_network(9, max_parents=3, cards=(2,), generator=g)
+    dag = to_pgmpy(net)
+    for x, y, z in random_triples(net, g, 60):
+        ours = bn.d_separated(net, x, y, z)
+        assert ours == (not dag.is_dconnected(x, y, observed=z)), (x, y, z)
+        assert ours == moral_ancestral_separated(net, x, y, z), (x, y, z)
+
+
+def test_d_separation_agrees_with_the_joint(networks):
+    """d-separated => independent in the joint (always); d-connected => dependent (for
+    random tables, almost surely)."""
+    g = torch.Generator().manual_seed(11)
+    net = networks["random8"]
+    seen = set()
+    for x, y, z in random_triples(net, g, 80):
+        sep = bn.d_separated(net, x, y, z)
+        gap = bn.independence_gap(net, x, y, z)
+        assert (gap < 1e-12) if sep else (gap > 1e-6), (x, y, z, sep, gap)
+        seen.add(sep)
+    assert seen == {True, False}
+
+
+def test_d_separation_in_the_sprinkler_network():
+    net = bn.sprinkler()
+    assert not bn.d_separated(net, "Sprinkler", "Rain")                  # fork via Cloudy
+    assert bn.d_separated(net, "Sprinkler", "Rain", "Cloudy")
+    assert not bn.d_separated(net, "Sprinkler", "Rain", ["Cloudy", "WetGrass"])   # collider
+    assert bn.d_separated(net, "Cloudy", "WetGrass", ["Sprinkler", "Rain"])
+    assert bn.d_connected(net, "Cloudy", ["Sprinkler", "Rain"]) == ("Cloudy",)
+    assert bn.d_separated(net, ["Cloudy"], ["WetGrass"], ["Sprinkler", "Rain"])
+
+
+def test_a_descendant_of_a_collider_opens_it():
+    nodes = [bn.Node("A", FT, (), [0.5, 0.5]), bn.Node("B", FT, (), [0.3, 0.7]),
+             bn.Node("C", FT, ("A", "B"), [[[0.9, 0.1], [0.2, 0.8]], [[0.4, 0.6], [0.1, 0.9]]]),
+             bn.Node("D", FT, ("C",), [[0.8, 0.2], [0.3, 0.7]])]
+    net = bn.BayesianNetwork(nodes)
+    assert bn.d_separated(net, "A", "B")
+    assert not bn.d_separated(net, "A", "B", "D")
+    assert bn.independence_gap(net, "A", "B") < 1e-15 < 1e-6 < bn.independence_gap(net, "A", "B", "D")
+
+
+# ----------------------------------------------------- Gibbs: ergodicity and diagnostics
+
+ASIA_EVIDENCE = {"xray": "yes", "dysp": "yes"}
+
+
+def test_gibbs_refuses_the_deterministic_asia_network(gen):
+    net = bn.asia()
+    with pytest.raises(bn.NotErgodicError, match=r"'either' is a deterministic function of "
+                       r"its parents \(lung, tub\)"):
+        bn.gibbs_sample(net, ASIA_EVIDENCE, n_chains=10, n_sweeps=10, generator=gen)
+    states, comp = bn.single_site_components(net, ASIA_EVIDENCE)
+    assert len(states) == 32 and comp.max() == 1   # 4 (lung, tub) x 8 (asia, smoke, bronc); 2 parts
+    either = states[:, net.index("either")]
+    assert all(len(either[comp == c].unique()) == 1 for c in (0, 1))
+    # what the check prevents: the chain stays where it starts, far from the posterior
+    x = bn.gibbs_sample(net, ASIA_EVIDENCE, n_chains=100, n_sweeps=300, generator=gen,
+                        check_ergodicity=False)
+    assert (x[:, :, net.index("either")] == x[0, :, net.index("either")]).all()
+    exact = bn.variable_elimination(net, "lung", ASIA_EVIDENCE).value({"lung": "yes"})
+    assert abs((x[:, :, net.index("lung")] == 0).double().mean().item() - exact) > 0.3
+
+
+def test_gibbs_ergodicity_check_finds_an_observed_xor():
+    """No deterministic hidden node, but C = A xor B observed: A and B can only change
+    together, which a single-site update never does."""
+    xor = [[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [1.0, 0.0]]]
+    net = bn.BayesianNetwork([bn.Node("A", FT, (), [0.5, 0.5]), bn.Node("B", FT, (), [0.4, 0.6]),
+                              bn.Node("C", FT, ("A", "B"), xor)])
+    problem = bn.gibbs_ergodicity_problem(net, {"C": "T"})
+    assert "2 parts" in problem and "'A' can never change" in problem
+    assert bn.gibbs_ergodicity_problem(net) is not None          # C hidden: deterministic
+    assert bn.gibbs_ergodicity_problem(bn.asia(noise=1e-3), ASIA_EVIDENCE) is None
+    assert bn.gibbs_ergodicity_problem(bn.sprinkler(), {"WetGrass": "T"}) is None
+
+
+def test_sweep_matrix_is_stochastic_keeps_the_posterior_and_matches_sampled_sweeps(gen):
+    net = bn.sprinkler()
+    ev = {"WetGrass": "T"}
+    states, K, pi = bn.gibbs_sweep_matrix(net, ev)
+    assert len(states) == 6                   # 8 states of (C, S, R), but not S = R = F
+    assert torch.allclose(K.sum(1), torch.ones(len(K), dtype=torch.float64))
+    assert torch.allclose(pi @ K, pi, atol=1e-14)
+    exact = bn.enumeration(net, ["Cloudy", "Sprinkler", "Rain"], ev).table
+    assert torch.allclose(pi, exact[tuple(states[:, :3].T)], atol=1e-14)
+    # one sampled sweep from each state, many times: frequencies of the next state
+    n = 20_000
+    codes = states[:, :3] @ torch.tensor([4, 2, 1])
+    for s in range(len(states)):
+        init = states[s].repeat(n, 1)
+        nxt = bn.gibbs_sample(net, ev, n_chains=n, n_sweeps=1, generator=gen, init=init)[0]
+        hit = nxt[:, :3] @ torch.tensor([4, 2, 1])
+        freq = (hit[:, None] == codes[None, :]).double().mean(0)
+        se = (K[s] * (1 - K[s]) / n).sqrt()
+        assert ((freq - K[s]).abs() <= 5 * se + 1e-12).all(), s
+
+
+def test_exact_iat_against_matrix_powers_and_a_two_state_chain():
+    net = bn.asia(noise=0.05)
+    states, K, pi = bn.gibbs_sweep_matrix(net, ASIA_EVIDENCE)
+    f = (states[:, net.index("lung")] == 0).double()
+    g = f - pi @ f
+    var = pi @ (g * g)
+    rho, v = [], g.clone()
+    for _ in range(400):                                  # rho_k = g' D K^k g / g' D g
+        v = K @ v
+        rho.append(((pi * g) @ v / var).item())
+    assert abs(rho[-1]) < 1e-12
+    assert abs(bn.exact_iat(K, pi, f) - (1 + 2 * sum(rho))) < 1e-9
+    q = 0.1                                               # flip with probability q:
+    K2 = torch.tensor([[1 - q, q], [q, 1 - q]], dtype=torch.float64)   # rho_k = (1 - 2q)^k
+    tau = bn.exact_iat(K2, torch.tensor([0.5, 0.5], dtype=torch.float64),
+                       torch.tensor([0.0, 1.0], dtype=torch.float64))
+    assert abs(tau - (1 - q) / q) < 1e-12
+
+
+def test_autocorrelation_matches_numpy():
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(3, 200, generator=g, dtype=torch.float64).cumsum(1)
+    rho = bn.autocorrelation(x, max_lag=20).numpy()
+    y = (x - x.mean()).numpy()
+    gamma = [sum(np.dot(c[: len(c) - k], c[k:]) for c in y) / y.size for k in range(21)]
+    assert np.allclose(rho, np.array(gamma) / gamma[0], atol=1e-12)
+
+
+def ar1(phi, n_chains, T, g):
+    """x_t = phi x_{t-1} + noise, started stationary: tau = (1 + phi) / (1 - phi)."""
+    e = torch.randn(n_chains, T, generator=g, dtype=torch.float64)
+    x = torch.empty_like(e)
+    x[:, 0] = e[:, 0] / math.sqrt(1 - phi**2)
+    for t in range(1, T):
+        x[:, t] = phi * x[:, t - 1] + e[:, t]
+    return x
+
+
+@pytest.mark.parametrize("phi", [0.0, 0.5, 0.9])
+def test_integrated_autocorrelation_time_of_an_ar1_process(phi):
+    g = torch.Generator().manual_seed(3)
+    x = ar1(phi, 20, 5000, g)
+    tau = bn.integrated_autocorrelation_time(x)
+    want = (1 + phi) / (1 - phi)
+    # Sokal: var(tau_hat) / tau^2 ~ 2 (2M + 1) / N with window M ~ 5 tau; allow 4 sd
+    assert abs(tau / want - 1) < 4 * math.sqrt(2 * (10 * want + 1) / x.numel()), (tau, want)
+    assert abs(bn.effective_sample_size(x) - x.numel() / tau) < 1e-6
+    # and what tau means: the spread of the chains' means is sqrt(tau) times the iid one
+    assert abs(x.mean(1).std().item() / math.sqrt(want / (1 - phi**2) / 5000) - 1) < 0.4
+
+
+def test_estimated_iat_of_a_gibbs_chain_matches_the_exact_value(gen):
+    net = bn.sprinkler()
+    ev = {"WetGrass": "T"}
+    states, K, pi = bn.gibbs_sweep_matrix(net, ev)
+    exact = bn.exact_iat(K, pi, (states[:, net.index("Rain")] == 1).double())
+    x = bn.gibbs_sample(net, ev, n_chains=100, n_sweeps=2000, burn_in=50, generator=gen)
+    est = bn.integrated_autocorrelation_time((x[:, :, net.index("Rain")] == 1).double().T)
+    assert abs(est / exact - 1) < 0.1, (est, exact)
+
+
+def test_stuck_chains_have_a_large_autocorrelation_time():
+    x = torch.zeros(10, 500, dtype=torch.float64)
+    x[:5] = 1.0                                        # half the chains stuck at 1
+    assert bn.integrated_autocorrelation_time(x) > 400
+
+
+# ---------------------------------------------------------------- likelihood weighting
+
+@pytest.mark.parametrize("query,ev", [("lung", ASIA_EVIDENCE), ("tub", ASIA_EVIDENCE),
+                                      ("either", {"xray": "no", "smoke": "yes"}),
+                                      ("bronc", {"dysp": "no"}), ("smoke", {})])
+def test_likelihood_weighting_on_asia_matches_exact_inference(gen, query, ev):
+    net = bn.asia()
+    est = bn.likelihood_weighting(net, query, ev, n_samples=100_000, generator=gen)
+    exact = bn.variable_elimination(net, query, ev).table
+    assert ((est.posterior.table - exact).abs() <= 5 * est.se + 1e-12).all(), (est, exact)
+    assert 1 <= est.ess <= 100_000
+    if not ev:
+        assert abs(est.ess - 100_000) < 1e-6             # no evidence: equal weights
+
+
+def test_likelihood_weighting_on_a_random_network(gen, networks):
+    net = networks["random8"]
+    ev = {"X7": "s1", "X2": "s0"}
+    for q in ["X0", ("X4", "X6")]:
+        est = bn.likelihood_weighting(net, q, ev, n_samples=50_000, generator=gen)
+        exact = bn.variable_elimination(net, q, ev).table
+        assert ((est.posterior.table - exact).abs() <= 5 * est.se + 1e-12).all()
+
+
+def test_likelihood_weights_are_the_evidence_likelihood():
+    net = bn.sprinkler()
+    ev = {"WetGrass": "T", "Cloudy": "F"}
+    x = net.all_assignments()
+    x = x[(x[:, 0] == 0) & (x[:, 3] == 1)]
+    w = bn.likelihood_log_weights(net, x, ev).exp()
+    for row, wi in zip(x.tolist(), w.tolist()):
+        c, s, r, _ = row
+        want = net.cpt["Cloudy"][0] * net.cpt["WetGrass"][s, r, 1]
+        assert abs(wi - want.item()) < 1e-15
+
+
+# ------------------------------------------------------------- learning the tables
+
+def pgmpy_cpt(cpd, net, name):
+    """A pgmpy CPD as a tensor in our layout (parents..., name) and our state order."""
+    values = cpd.values
+    axes = [cpd.variables.index(v) for v in net.parents[name] + (name,)]
+    values = np.transpose(values, axes)
+    for k, v in enumerate(net.parents[name] + (name,)):
+        order = [cpd.state_names[v].index(s) for s in net.states[v]]
+        values = np.take(values, order, axis=k)
+    return torch.as_tensor(values, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0, 2.5])
+def test_fit_cpts_matches_pgmpy_estimators(gen, networks, alpha):
+    import pandas as pd
+    from pgmpy.estimators import BayesianEstimator, MaximumLikelihoodEstimator
+
+    net = networks["random6"]
+    data = net.sample(3000, gen)
+    frame = pd.DataFrame({n: [net.states[n][j] for j in data[:, i].tolist()]
+                          for i, n in enumerate(net.names)})
+    model = to_pgmpy(net)
+    fitted = bn.fit_cpts(net, data, pseudo_count=alpha)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in net.names:
+            if alpha == 0:
+                cpd = MaximumLikelihoodEstimator(model, frame).estimate_cpd(name)
+            else:
+                cpd = BayesianEstimator(model, frame).estimate_cpd(
+                    name, prior_type="dirichlet", pseudo_counts=alpha)
+            assert torch.allclose(fitted.cpt[name], pgmpy_cpt(cpd, net, name), atol=1e-12), name
+
+
+def test_cpt_counts_by_brute_force(gen):
+    net = bn.sprinkler()
+    data = net.sample(500, gen)
+    counts = bn.cpt_counts(net, data, "WetGrass")
+    for s, r, w in itertools.product(range(2), repeat=3):
+        want = sum(1 for row in data.tolist() if row[1:] == [s, r, w])
+        assert counts[s, r, w].item() == want
+    assert counts.sum().item() == 500
+
+
+def test_fitted_tables_converge_to_the_true_ones(gen):
+    net = bn.sprinkler()
+    data = net.sample(200_000, gen)
+    fitted = bn.fit_cpts(net, data)
+    for name in net.names:
+        n_j = bn.cpt_counts(net, data, name).sum(-1, keepdim=True)
+        p = net.cpt[name]
+        se = (p * (1 - p) / n_j).sqrt()
+        assert ((fitted.cpt[name] - p).abs() <= 5 * se + 1e-12).all(), name
+
+
+def test_unseen_parent_configurations_get_uniform_rows():
+    net = bn.sprinkler()
+    data = torch.tensor([[0, 0, 0, 0], [1, 0, 1, 1]])
+    ml = bn.fit_cpts(net, data)
+    assert torch.allclose(ml.cpt["WetGrass"][1, 1], torch.tensor([0.5, 0.5], dtype=torch.float64))
+    assert ml.cpt["WetGrass"][0, 0, 0] == 1.0                           # seen once, always F
+    smooth = bn.fit_cpts(net, data, pseudo_count=1.0)
+    assert torch.allclose(smooth.cpt["WetGrass"][0, 0], torch.tensor([2 / 3, 1 / 3], dtype=torch.float64))
+
+
+@pytest.mark.parametrize("call,exc,msg", [
+    (lambda: bn.d_separated(bn.sprinkler(), "Rain", "Rain"), ValueError, "must be disjoint"),
+    (lambda: bn.d_separated(bn.sprinkler(), "Rain", "Cloudy", "Rain"), ValueError, "disjoint"),
+    (lambda: bn.d_separated(bn.sprinkler(), "Rain", "Snow"), ValueError, "unknown y variable 'Snow'"),
+    (lambda: bn.d_connected(bn.sprinkler(), [], "Rain"), ValueError, "x must name at least one"),
+    (lambda: bn.independence_gap(bn.sprinkler(), "Rain", "Rain"), ValueError, "disjoint"),
+    (lambda: bn.asia(noise=1.5), ValueError, r"noise must be a probability in \[0, 1\]"),
+    (lambda: bn.from_pgmpy("asia"), TypeError, "pgmpy DiscreteBayesianNetwork"),
+    (lambda: bn.likelihood_weighting(bn.asia(), "lung", ASIA_EVIDENCE, n_samples=0),
+     ValueError, "n_samples must be >= 1"),
+    (lambda: bn.likelihood_weighting(bn.asia(), "lung", {"lung": "yes"}, n_samples=5),
+     ValueError, "also appear in the evidence"),
+    (lambda: bn.integrated_autocorrelation_time(torch.ones(3, 10)), ValueError,
+     "x must not be constant"),
+    (lambda: bn.autocorrelation(torch.zeros(2, 3, 4)), ValueError, "x must have 1 or 2 dimensions"),
+    (lambda: bn.exact_iat(torch.eye(2, dtype=torch.float64), torch.ones(3, dtype=torch.float64) / 3,
+                          torch.zeros(2)), ValueError, "pi must have last dimension 2"),
+    (lambda: bn.single_site_components(bn.asia(), max_states=10), ValueError,
+     "more than max_states = 10"),
+    (lambda: bn.fit_cpts(bn.sprinkler(), torch.zeros(3, 4, dtype=torch.long), pseudo_count=-1),
+     ValueError, "pseudo_count must be >= 0"),
+    (lambda: bn.cpt_counts(bn.sprinkler(), torch.zeros(3, 4), "Rain"), TypeError, "integer tensor"),
+])
+def test_bad_input_to_the_new_functions(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()
