@@ -29,15 +29,21 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor, nn
 
-from ._checks import check_generator, check_int, check_number, check_tensor
+from ._checks import (check_choice, check_generator, check_int, check_number, check_probability,
+                      check_tensor)
 from .boltzmann import all_binary_states
 from .seeding import rand, randn
 
 __all__ = [
     "HelmholtzMachine",
     "SigmoidLayer",
+    "bars_machine",
+    "factorised_fit",
     "kl_divergence",
+    "recognition_score",
+    "score_function_gradient",
     "sleep_phase",
+    "two_cause_machine",
     "wake_phase",
 ]
 
@@ -354,6 +360,48 @@ def sleep_phase(model: HelmholtzMachine, n: int, lr: float,
     return surprise
 
 
+def recognition_score(model: HelmholtzMachine, states: Sequence[Tensor]) -> list[Tensor]:
+    r"""Per-sample gradient of $\log q(s_1, \dots, s_L \mid s_0)$ with respect to each
+    recognition parameter: the delta-rule terms
+    $\nabla_{R_l} \log q = (s_l - q_l)\,s_{l-1}^\top$ and $\nabla_{r_l} \log q = s_l - q_l$,
+    with $q_l = \sigma(R_l s_{l-1} + r_l)$.
+
+    ``states`` $[s_0, \dots, s_L]$, each (B, n_l). Returns a list in the order of
+    :meth:`HelmholtzMachine.recognition_parameters`, each (B, *parameter shape). The sleep
+    phase's update is ``lr`` times the batch mean of this score on dreams.
+    """
+    _check_model(model)
+    states = model._check_states(states)
+    score = []
+    with torch.no_grad():
+        for l, layer in enumerate(model.recognition):
+            below, above = states[l], states[l + 1]
+            error = above - layer.prob(below)                        # (B, n_{l+1})
+            score += [error[:, :, None] * below[:, None, :], error]  # (B, n_{l+1}, n_l), (B, n_{l+1})
+    return score
+
+
+@torch.no_grad()
+def score_function_gradient(model: HelmholtzMachine, v: Tensor,
+                            generator: Optional[torch.Generator] = None,
+                            baseline: float = 0.0) -> list[Tensor]:
+    r"""Score-function (REINFORCE) estimates of the gradient of the free energy $F(v)$ with
+    respect to the recognition parameters $\phi$, one per row of ``v`` (B, n_0).
+
+    With $h \sim q_\phi(h \mid v)$ and the learning signal
+    $f(v, h) = \log q_\phi(h \mid v) - \log p(v, h)$,
+    $\hat g = \big(f(v, h) - c\big)\,\nabla_\phi \log q_\phi(h \mid v)$, an unbiased
+    estimate of $\nabla_\phi F(v) = \mathbb E_q[f\,\nabla_\phi \log q]$ for any constant
+    ``baseline`` $c$ (because $\mathbb E_q[\nabla_\phi \log q] = 0$). Returns a list in the
+    order of :meth:`HelmholtzMachine.recognition_parameters`, each (B, *parameter shape).
+    """
+    _check_model(model)
+    baseline = check_number("baseline", baseline)
+    states = model.recognize(v, generator)                        # h ~ q(h | v)
+    signal = model.log_recognition(states) - model.log_joint(states) - baseline   # (B,)
+    return [g * signal.view(-1, *[1] * (g.dim() - 1)) for g in recognition_score(model, states)]
+
+
 def kl_divergence(model: HelmholtzMachine, images: Tensor, probs: Tensor) -> Tensor:
     r"""Exact $\mathrm{KL}(p_{\text{true}}\,\|\,p_{\text{model}}) = \sum_v p_{\text{true}}(v)
     \log \frac{p_{\text{true}}(v)}{p_{\text{model}}(v)}$ in nats, a 0-dim float64 tensor.
@@ -378,3 +426,109 @@ def kl_divergence(model: HelmholtzMachine, images: Tensor, probs: Tensor) -> Ten
         log_model = exact.log_marginal(images.detach().cpu().double())
     p = p.detach().cpu()
     return (p * (p.log() - log_model)).sum()
+
+
+# -------------------------------------------------------------------- small hand-built machines
+
+def bars_machine(size: int = 4, *, p_bar: float = 0.2, p_vertical: float = 0.5,
+                 scale: float = 30.0) -> HelmholtzMachine:
+    r"""A (size², 2 size, 1) Helmholtz machine whose generative network is built by hand to
+    make the bars of :func:`companion.data.bars`, in float64.
+
+    The top unit is the orientation, $p(\text{top} = 1) = $ ``p_vertical`` (1 = vertical).
+    Hidden units $1, \dots, $ size are the columns, the next ``size`` the rows; each is on with
+    probability $\sigma(\operatorname{logit} p_{\text{bar}}) = p_{\text{bar}}$ when the top unit
+    selects its orientation and $\sigma(\operatorname{logit} p_{\text{bar}} - w)$ otherwise
+    (top-down weights $\pm w$, $w$ = ``scale``). A pixel has input $w\,(\text{number of its
+    bars that are on}) - w/2$: off with probability $\sigma(w/2)$ when none is on. As
+    $w \to \infty$ the machine's $p(v)$ tends to the true distribution. Recognition
+    weights are zero.
+    """
+    size = check_int("size", size, min_value=1, max_value=8)
+    p_bar, p_vertical = check_probability("p_bar", p_bar), check_probability("p_vertical", p_vertical)
+    w = check_number("scale", scale, nonnegative=True)
+    n = size * size
+    model = HelmholtzMachine((n, 2 * size, 1), init_std=0.0).double()
+    masks = torch.zeros(2 * size, size, size, dtype=torch.float64)
+    for j in range(size):
+        masks[j, :, j] = 1                        # unit j: column j
+        masks[size + j, j, :] = 1                 # unit size + j: row j
+    logit_bar = torch.logit(torch.tensor(p_bar, dtype=torch.float64)).item()
+    sign = torch.tensor([1.0] * size + [-1.0] * size, dtype=torch.float64)
+    with torch.no_grad():
+        model.top_bias.fill_(torch.logit(torch.tensor(p_vertical, dtype=torch.float64)).item())
+        model.generative[1].weight.copy_(w * sign[:, None])                      # (2 size, 1)
+        model.generative[1].bias.copy_(logit_bar - w * (sign > 0).double())      # columns gated
+        model.generative[0].weight.copy_(w * masks.reshape(2 * size, n).T)       # (n, 2 size)
+        model.generative[0].bias.fill_(-w / 2)
+    return model
+
+
+def two_cause_machine(prior_logit: float = -3.0, *, weight: float = 10.0,
+                      bias: float = -8.0) -> HelmholtzMachine:
+    r"""The explaining-away machine, in float64: one visible unit and two independent hidden
+    causes, $p(h_j = 1) = \sigma(b)$ with $b$ = ``prior_logit``, and
+    $p(v = 1 \mid h) = \sigma(w (h_1 + h_2) + c)$ with $w$ = ``weight``, $c$ = ``bias``.
+    Recognition weights are zero."""
+    b = check_number("prior_logit", prior_logit)
+    w, c = check_number("weight", weight), check_number("bias", bias)
+    model = HelmholtzMachine((1, 2), init_std=0.0).double()
+    with torch.no_grad():
+        model.top_bias.fill_(b)
+        model.generative[0].weight.fill_(w)
+        model.generative[0].bias.fill_(c)
+    return model
+
+
+def _factorised_table(m: Tensor, states: Tensor) -> Tensor:
+    r"""$q(h) = \prod_j m_j^{h_j}(1 - m_j)^{1 - h_j}$ for marginals ``m`` (S, n) and every row
+    of ``states`` (K, n): (S, K)."""
+    return torch.exp(states @ torch.log(m).T + (1 - states) @ torch.log1p(-m).T).T
+
+
+def factorised_fit(posterior: Tensor, kl: str = "q||p", *, n_start: int = 5,
+                   n_iter: int = 500) -> Tensor:
+    r"""The factorised $q(h) = \prod_j q_j(h_j)$ closest to ``posterior`` in one direction of
+    the KL divergence; returns its marginals $q(h_j = 1)$, (n,).
+
+    ``posterior`` (2^n,) lists $p(h)$ over the binary states $h$ in the order of
+    :func:`companion.boltzmann.all_binary_states` (for n = 2: 00, 01, 10, 11), all positive.
+
+    * ``kl="p||q"`` (what the sleep phase minimises): the marginals of $p$,
+      $q_j = \sum_h p(h)\,h_j$, since $\mathrm{KL}(p\,\|\,q) = -\sum_j [p_j \log q_j +
+      (1 - p_j)\log(1 - q_j)] + \text{const}$.
+    * ``kl="q||p"`` (the free energy's divergence): no closed form; coordinate descent on
+      the mean-field equations $q_j = \sigma\big(\mathbb E_{q_{-j}}[\log p(h_j{=}1, h_{-j})
+      - \log p(h_j{=}0, h_{-j})]\big)$ from ``n_start``$^n$ starting points on a grid
+      (each sweep lowers the divergence; at most ``n_iter`` sweeps, fewer once no marginal
+      moves by more than 1e-13), keeping the lowest end point.
+    """
+    check_tensor("posterior", posterior, ndim=1, floating=True)
+    kl = check_choice("kl", kl, ("q||p", "p||q"))
+    k = posterior.shape[0]
+    n = k.bit_length() - 1
+    if k < 2 or 2**n != k:
+        raise ValueError(f"posterior must list 2^n probabilities (n >= 1), got {k}")
+    if (posterior <= 0).any() or abs(posterior.sum().item() - 1) > 1e-9:
+        raise ValueError("posterior must be positive and sum to 1")
+    n_start = check_int("n_start", n_start, min_value=1)
+    n_iter = check_int("n_iter", n_iter, min_value=1)
+    p = posterior.detach().to(torch.float64)
+    states = all_binary_states(n, torch.float64, p.device)                 # (K, n)
+    if kl == "p||q":
+        return states.T @ p
+    log_p = p.log()
+    axis = torch.linspace(0.05, 0.95, n_start, dtype=torch.float64, device=p.device)
+    m = torch.cartesian_prod(*[axis] * n).reshape(-1, n).clone()           # (S, n) starts
+    pairs = [(states[:, j] == 1, states[:, j] == 0) for j in range(n)]     # paired in order
+    for _ in range(n_iter):
+        before = m.clone()
+        for j, (on, off) in enumerate(pairs):
+            gap = log_p[on] - log_p[off]                                   # (K/2,)
+            others = _factorised_table(m, states)[:, off] / (1 - m[:, j:j + 1])   # q(h_-j)
+            m[:, j] = torch.sigmoid(others @ gap).clamp(1e-12, 1 - 1e-12)
+        if (m - before).abs().max() < 1e-13:
+            break
+    q = _factorised_table(m, states)                                       # (S, K)
+    div = (q * (q.log() - log_p)).sum(1)
+    return m[div.argmin()]

@@ -1,13 +1,15 @@
 import itertools
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from companion import data
 from companion.boltzmann import all_binary_states
-from companion.helmholtz import (HelmholtzMachine, SigmoidLayer, kl_divergence, sleep_phase,
-                                 wake_phase)
+from companion.helmholtz import (HelmholtzMachine, SigmoidLayer, bars_machine, factorised_fit,
+                                 kl_divergence, recognition_score, score_function_gradient,
+                                 sleep_phase, two_cause_machine, wake_phase)
 
 
 def machine(sizes=(5, 3, 2), seed=0, init_std=1.5):
@@ -268,7 +270,114 @@ def test_wake_sleep_learns_the_bars(one_thread):
      ValueError, "images must have last dimension 4"),
     (lambda: SigmoidLayer(3, 2).log_prob(torch.zeros(1, 3), torch.zeros(1, 3)), ValueError,
      "y must have last dimension 2"),
+    (lambda: score_function_gradient(HelmholtzMachine((4, 2)), torch.zeros(3, 4),
+                                     baseline="mean"), TypeError, "baseline must be a real number"),
+    (lambda: recognition_score(HelmholtzMachine((4, 2)), [torch.zeros(3, 4)]), ValueError,
+     "states must be a list of 2 tensors"),
+    (lambda: bars_machine(4, p_bar=1.5), ValueError, "p_bar must be a probability"),
+    (lambda: bars_machine(4, scale=-1.0), ValueError, "scale must be >= 0"),
+    (lambda: factorised_fit(torch.ones(3, dtype=torch.float64) / 3), ValueError,
+     "posterior must list 2\\^n probabilities"),
+    (lambda: factorised_fit(torch.tensor([0.5, 0.5, 0.0, 0.0], dtype=torch.float64)),
+     ValueError, "posterior must be positive and sum to 1"),
+    (lambda: factorised_fit(torch.ones(4, dtype=torch.float64) / 4, kl="forward"), ValueError,
+     "kl must be one of"),
 ])
 def test_bad_input_gets_a_clear_error(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()
+
+
+# ----------------------------------------------------------------- score-function gradients
+
+def test_recognition_score_is_the_per_sample_gradient_of_log_q():
+    hm = with_random_biases(machine((5, 4, 3)))
+    states = hm.generate(6, torch.Generator().manual_seed(12))
+    score = recognition_score(hm, states)
+    for b in range(6):
+        one = [s[b:b + 1] for s in states]
+        grads = torch.autograd.grad(hm.log_recognition(one).sum(), hm.recognition_parameters())
+        for s, g in zip(score, grads):
+            assert torch.allclose(s[b], g, atol=1e-12)
+
+
+@pytest.mark.parametrize("baseline", [0.0, 3.0])
+def test_score_function_gradient_is_unbiased_for_the_free_energy(baseline):
+    # E_q[(f - c) grad log q] = grad_phi F(v) for any constant c; 200,000 samples, 5 s.e.
+    hm = with_random_biases(machine((5, 3, 2)))
+    v = all_binary_states(5, torch.float64)[[3, 12, 30]]
+    exact = torch.autograd.grad(hm.free_energy(v).mean(), hm.recognition_parameters())
+    est = score_function_gradient(hm, v.repeat(200_000 // 3, 1),
+                                  torch.Generator().manual_seed(13), baseline=baseline)
+    for e, g in zip(est, exact):
+        se = e.std(0) / e.shape[0] ** 0.5
+        assert ((e.mean(0) - g).abs() < 5 * se + 1e-12).all(), (e.mean(0), g)
+
+
+def test_a_baseline_near_the_mean_signal_lowers_the_variance():
+    hm = with_random_biases(machine((5, 3, 2)))
+    v = all_binary_states(5, torch.float64)[[3, 12, 30]].repeat(20_000, 1)
+    states = hm.recognize(v, torch.Generator().manual_seed(14))
+    mean_f = (hm.log_recognition(states) - hm.log_joint(states)).mean().item()
+    var = {c: sum(g.var(0).sum().item() for g in
+                  score_function_gradient(hm, v, torch.Generator().manual_seed(14), baseline=c))
+           for c in (0.0, mean_f)}
+    assert var[mean_f] < var[0.0]
+
+
+# ----------------------------------------------------------------- hand-built machines
+
+def test_bars_machine_approaches_the_true_distribution():
+    for size, scale, bound in [(4, 30.0, 1e-5), (3, 40.0, 1e-7)]:
+        images, probs = data.bars_distribution(size)
+        assert kl_divergence(bars_machine(size, scale=scale), images, probs).item() < bound
+    images, probs = data.bars_distribution(4)
+    kls = [kl_divergence(bars_machine(scale=w), images, probs).item() for w in (4, 8, 16)]
+    assert kls[0] > kls[1] > kls[2]
+    dreams = bars_machine(scale=30.0).sample(2000, torch.Generator().manual_seed(15)).float()
+    valid = {tuple(x) for x in images.tolist()}
+    assert all(tuple(x) in valid for x in dreams.tolist())
+
+
+def test_two_cause_machine_posterior_by_bayes_rule():
+    hm = two_cause_machine(-2.0, weight=5.0, bias=-3.0)
+    h, _, log_joint = hm.enumerate_hidden(torch.ones(1, 1, dtype=torch.float64))
+    sig = lambda a: 1 / (1 + math.exp(-a))  # noqa: E731
+    joint = [bernoulli(hs, [sig(-2.0)] * 2) * sig(5.0 * sum(hs) - 3.0)
+             for hs in h.int().tolist()]
+    post = torch.tensor(joint, dtype=torch.float64) / sum(joint)
+    assert torch.allclose(log_joint.softmax(1)[0], post, atol=1e-12)
+
+
+def _random_posterior(k, seed):
+    p = torch.softmax(2 * torch.randn(k, generator=torch.Generator().manual_seed(seed),
+                                      dtype=torch.float64), 0) + 1e-3
+    return p / p.sum()
+
+
+def _kl_pair(p, m, states):
+    """KL(p || q) and KL(q || p) for the factorised q with marginals m (numpy arrays)."""
+    q = (m ** states * (1 - m) ** (1 - states)).prod(1)
+    return (p * np.log(p / q)).sum(), (q * np.log(q / p)).sum()
+
+
+@pytest.mark.parametrize("n,seed", [(2, 0), (2, 1), (3, 2)])
+def test_factorised_fits_against_scipy(n, seed):
+    from scipy import optimize
+
+    p, states = _random_posterior(2**n, seed), all_binary_states(n, torch.float64)
+    p_np, s_np = p.numpy(), states.numpy()
+    for kl, which in (("p||q", 0), ("q||p", 1)):
+        ours = _kl_pair(p_np, factorised_fit(p, kl).numpy(), s_np)[which]
+        best = min(optimize.minimize(lambda x: _kl_pair(p_np, x, s_np)[which], x0=x0,
+                                     method="L-BFGS-B", bounds=[(1e-9, 1 - 1e-9)] * n).fun
+                   for x0 in itertools.product([0.15, 0.5, 0.85], repeat=n))
+        assert ours <= best + 1e-7, (kl, ours, best)
+    assert torch.allclose(factorised_fit(p, "p||q"), states.T @ p)
+
+
+def test_factorised_fit_commits_to_one_mode_of_the_two_cause_posterior():
+    hm = two_cause_machine(-3.0)
+    _, _, log_joint = hm.enumerate_hidden(torch.ones(1, 1, dtype=torch.float64))
+    m = factorised_fit(log_joint.softmax(1)[0].detach())
+    assert sorted(m.tolist())[0] < 0.1 and sorted(m.tolist())[1] > 0.9
