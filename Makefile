@@ -25,7 +25,7 @@ export ABNN_NB_CACHE := $(CURDIR)/$(NB_CACHE)
 timed = start=$$(date +%s); $(2); status=$$?; \
 	echo "[stage] $(1): $$(( $$(date +%s) - start )) s"; exit $$status
 
-.PHONY: install book build-book test unit nbval browser notebooks edition colab-cell bench clean
+.PHONY: install live-env book build-book test unit nbval browser live notebooks edition colab-cell bench clean
 
 install: $(STAMP)
 
@@ -35,6 +35,21 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -r requirements.txt
 	$(BIN)/python -m pip install --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# The two real front ends of the live-slider tests, each in its own venv; the kernels they
+# start import the book's packages from .venv (a .pth file adds its site-packages after
+# their own, so each keeps its own ipywidgets).
+LIVE_ENVS := .venv-lab .venv-classic
+live-env: install $(addsuffix /.installed,$(LIVE_ENVS))
+
+.venv-%/.installed: tests/live/requirements-%.txt
+	test -d .venv-$* || $(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install -q --upgrade pip
+	.venv-$*/bin/python -m pip install -q -r $<
+	site=$$(.venv-$*/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])"); \
+	main=$$($(BIN)/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])"); \
+	echo "import site; site.addsitedir('$$main')" > $$site/abnn_book_packages.pth
+	touch $@
 
 # A fresh book: the cache is emptied, so every chapter is executed by the build.
 book: install
@@ -49,7 +64,7 @@ build-book:
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
 unit: install
-	$(BIN)/python -m pytest -q tests --ignore=tests/browser
+	$(BIN)/python -m pytest -q tests --ignore=tests/browser --ignore=tests/live
 
 nbval: install
 	rm -rf $(NB_CACHE)
@@ -59,11 +74,17 @@ nbval: install
 browser: install
 	$(BIN)/python -m pytest -q tests/browser
 
-test: install
+# Live sliders in JupyterLab 4 (ipywidgets 8) and Notebook 6.5 (ipywidgets 7.7.1), started
+# on 127.0.0.1 by the tests and stopped after them.
+live: live-env
+	$(BIN)/python -m pytest -q tests/live
+
+test: install live-env
 	@$(call timed,unit tests,$(MAKE) --no-print-directory unit)
 	@$(call timed,nbval (executes every chapter),$(MAKE) --no-print-directory nbval)
 	@$(call timed,book build (from nbval's execution),$(MAKE) --no-print-directory build-book)
 	@$(call timed,browser tests,$(MAKE) --no-print-directory browser)
+	@$(call timed,live-slider tests in JupyterLab and Notebook 6.5,$(MAKE) --no-print-directory live)
 
 notebooks: install
 	$(BIN)/python benchmarks/run_notebooks.py --inplace

@@ -117,6 +117,9 @@ class SliderFigure:
             f'value="{i0}" aria-label="{html.escape(self.label)}" style="flex:1;max-width:28em"/>'
             f'<output id="{uid}-out" for="{uid}-input" style="font-family:monospace">'
             f'{html.escape(captions[i0])}</output></div>\n'
+            f"<style>.jp-OutputArea-child:has(#{uid}) + .jp-OutputArea-child:not(:has(.widget-image)),"
+            f".output_area:has(#{uid}) + .output_area:not(:has(.widget-image)) {{display:none}}"
+            f"</style>\n"
             f'<p id="{uid}-note" class="abnn-slider-note" style="font-size:0.85em;margin:0">'
             f'This is a saved copy of the figure: run this cell (or trust the notebook) to '
             f'move the slider.</p>\n'
@@ -140,12 +143,22 @@ class SliderFigure:
             self._widget = self._build_widget()
         return self._widget
 
+    def _frame_size(self) -> tuple[int, int]:
+        """Width and height in pixels of the PNG frames (from the first frame's header)."""
+        png = self.frames[0]
+        return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
     def _build_widget(self):
         import ipywidgets as W
 
-        image = W.Image(value=self.frames[self.initial], format="png")
+        width, height = self._frame_size()
+        # the frame at its native size (not stretched to the notebook's width), with the
+        # slider and its caption directly below it
+        image = W.Image(value=self.frames[self.initial], format="png",
+                        layout=W.Layout(width=f"{width}px", height=f"{height}px",
+                                        object_fit="contain"))
         caption = W.Label(self.caption(self.values[self.initial]))
-        layout = W.Layout(width="28em")
+        layout = W.Layout(width=f"{max(width, 320)}px")
         if self.live_range is None:
             control = W.SelectionSlider(
                 options=[(self.fmt.format(v), i) for i, v in enumerate(self.values)],
@@ -163,11 +176,11 @@ class SliderFigure:
                 control = W.FloatLogSlider(value=v0, base=10, min=math.log10(lo),
                                            max=math.log10(hi), step=step,
                                            description=self.label, continuous_update=False,
-                                           layout=layout)
+                                           readout_format=".3g", layout=layout)
             else:
                 control = W.FloatSlider(value=v0, min=lo, max=hi, step=step,
                                         description=self.label, continuous_update=False,
-                                        layout=layout)
+                                        readout_format=".3g", layout=layout)
 
             def show(change):
                 v = change["new"]
@@ -175,24 +188,47 @@ class SliderFigure:
                 caption.value = self.caption(v)
 
         control.observe(show, names="value")
-        box = W.VBox([image, W.HBox([control, caption])])
+        # While the live widget is on the page it hides the saved static copy displayed just
+        # before it (see _ipython_display_): ipywidgets inserts an HTML widget's value as
+        # markup, so this <style> applies; with no kernel the widget is gone and so is the rule.
+        hide = W.HTML(f"<style>.jp-OutputArea-child:has(#{self.uid}), "
+                      f".output_area:has(#{self.uid}) {{display: none;}}</style>",
+                      layout=W.Layout(height="0px", margin="0px"))
+        box = W.VBox([image, W.HBox([control, caption]), hide],
+                     layout=W.Layout(align_items="flex-start"))
         box.control, box.image, box.caption = control, image, caption
         return box
 
+    def _static_bundle(self) -> dict:
+        return {"text/plain": f"<slider over {self.label}: {len(self.frames)} frames>",
+                "text/html": self.to_html()}
+
     def _repr_mimebundle_(self, include=None, exclude=None):
-        bundle = {
-            "text/plain": f"<slider over {self.label}: {len(self.frames)} frames>",
-            "text/html": self.to_html(),
-        }
+        """The static form (self-contained HTML), for front ends that ask for a bundle."""
+        return self._static_bundle()
+
+    def _ipython_display_(self) -> None:
+        """In a live kernel: the saved static copy, then the live widget.
+
+        The two outputs make a saved notebook robust. While the kernel runs, the widget
+        hides the static copy (a <style> inside it). Reopened without a kernel, the widget's
+        model is gone: the static copy shows again, and its own <style> hides the widget's
+        "model not found" output that follows it; if the notebook is untrusted, its script
+        does not run and one line says that the slider comes alive when the cell runs.
+        Executed without a reader (``ABNN_STATIC_SLIDERS=1``: the book, the tests) only the
+        static copy is displayed.
+        """
+        from IPython.display import display
+
+        display(self._static_bundle(), raw=True)
         if os.environ.get("ABNN_STATIC_SLIDERS", "") not in ("", "0"):
-            return bundle
+            return
         try:
             w = self.widget()
-            bundle[WIDGET_MIME] = {"version_major": 2, "version_minor": 0,
-                                   "model_id": w.model_id}
         except Exception:  # noqa: BLE001 - no widget support: the static form still works
-            pass
-        return bundle
+            return
+        display({WIDGET_MIME: {"version_major": 2, "version_minor": 0, "model_id": w.model_id},
+                 "text/plain": ""}, raw=True)
 
     def __repr__(self) -> str:
         return f"SliderFigure(label={self.label!r}, frames={len(self.frames)})"

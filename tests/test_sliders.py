@@ -39,11 +39,34 @@ def test_frames_show_the_figure_for_each_value(s):
     assert len(set(s.frames)) == 3
 
 
-def test_bundle_offers_static_and_live_forms(s, monkeypatch):
+def test_display_gives_the_static_copy_then_the_live_widget(s, monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append(obj))
     monkeypatch.delenv("ABNN_STATIC_SLIDERS", raising=False)
-    bundle = s._repr_mimebundle_()
-    assert "text/html" in bundle and WIDGET_MIME in bundle
-    assert bundle[WIDGET_MIME]["model_id"] == s.widget().model_id
+    s._ipython_display_()
+    assert len(shown) == 2
+    assert "text/html" in shown[0] and WIDGET_MIME not in shown[0]
+    assert shown[1][WIDGET_MIME]["model_id"] == s.widget().model_id
+    # the widget hides the static copy while it lives; the copy hides a dead widget after it
+    assert f":has(#{s.uid})" in s.widget().children[-1].value
+    assert f":has(#{s.uid}) + " in shown[0]["text/html"]
+    monkeypatch.setenv("ABNN_STATIC_SLIDERS", "1")
+    shown.clear()
+    s._ipython_display_()
+    assert len(shown) == 1 and WIDGET_MIME not in shown[0]
+    assert WIDGET_MIME not in s._repr_mimebundle_()
+
+
+def test_live_frame_keeps_its_native_size_and_log_values_are_rounded():
+    s = sliders.slider(line, [0.01, 0.1, 1.0], label="beta", live_range=(0.01, 10, 0.1),
+                       log=True)
+    w = s.widget()
+    width, height = s._frame_size()
+    png = s.frames[0]
+    assert png[12:16] == b"IHDR" and (width, height) == (160, 120)   # figsize (2, 1.5) at 80 dpi
+    assert w.image.layout.width == f"{width}px" and w.image.layout.height == f"{height}px"
+    assert w.control.readout_format == ".3g"
+    assert w.layout.align_items == "flex-start", "the frame is not stretched to the cell width"
 
 
 def test_live_slider_switches_frames(s):

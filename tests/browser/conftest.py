@@ -6,8 +6,7 @@ prerequisite is a failure. Playwright never downloads a browser here.
 """
 import functools
 import http.server
-import os
-import shutil
+import sys
 import threading
 from pathlib import Path
 
@@ -15,22 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
-
-
-def _missing(reason: str):
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{reason} (required under CI)")
-    pytest.skip(reason)
-
-
-def chromium_path():
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
+sys.path.insert(0, str(ROOT / "tests"))
+from browser_support import CHROMIUM_FLAGS, chromium_path, missing as _missing  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session")
