@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from . import samplers
-from ._checks import check_int, check_number, check_same_shape, check_tensor
+from ._checks import check_int, check_interval, check_number, check_same_shape, check_tensor
 
 __all__ = [
     "EllipseLVM",
@@ -57,7 +57,7 @@ def grid(xlim: Sequence[float], ylim: Sequence[float], n: int) -> tuple[Tensor, 
         raise ValueError(f"xlim and ylim must be (low, high) with low < high, got {xlim}, {ylim}")
     xs, ys = torch.linspace(x0, x1, n), torch.linspace(y0, y1, n)
     gx, gy = torch.meshgrid(xs, ys, indexing="xy")
-    cell = (xs[1] - xs[0]).item() * (ys[1] - ys[0]).item()
+    cell = (x1 - x0) / (n - 1) * ((y1 - y0) / (n - 1))       # exact, not float32 differences
     return torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1), cell
 
 
@@ -101,6 +101,30 @@ class Wells:
         mu, c = self.centers.to(y), self.preferred.to(y)
         sq = ((y[:, None, :] - mu[None]) ** 2).sum(-1) / (2 * self.width**2)   # (B, K)
         return -torch.logsumexp(-sq - (x[:, None] - c[None]) ** 2, dim=1)
+
+    def log_partition(self, x: float, xlim: Sequence[float], ylim: Sequence[float]) -> float:
+        r"""Exact $\log Z_1(x) = \log \int_{\text{box}} e^{-F(x, y)}\,dy$ at $\beta = 1$ over a rectangle.
+
+        At $\beta = 1$, $e^{-F}$ is a sum of Gaussian bumps, and each factorises over the two
+        coordinates, so the integral is a sum of products of error functions:
+
+        $$Z_1(x) = \sum_k e^{-(x - c_k)^2} \prod_{d=1}^{2} s\sqrt{\tfrac{\pi}{2}}
+            \Big[\operatorname{erf}\tfrac{h_d - \mu_{kd}}{s\sqrt2}
+                 - \operatorname{erf}\tfrac{l_d - \mu_{kd}}{s\sqrt2}\Big]$$
+
+        for the box $[l_1, h_1] \times [l_2, h_2]$ = ``xlim`` x ``ylim``.
+        """
+        x = check_number("x", x)
+        box = (check_interval("xlim", xlim), check_interval("ylim", ylim))
+        s = self.width
+        z = 0.0
+        for mu, c in zip(self.centers.tolist(), self.preferred.tolist()):
+            term = math.exp(-(x - c) ** 2)
+            for (lo, hi), m in zip(box, mu):
+                term *= s * math.sqrt(math.pi / 2) * (math.erf((hi - m) / (s * math.sqrt(2)))
+                                                      - math.erf((lo - m) / (s * math.sqrt(2))))
+            z += term
+        return math.log(z)
 
 
 class EllipseLVM:

@@ -113,17 +113,40 @@ def test_entropy_of_a_uniform_density():
 
 
 def test_marginal_of_the_joint_is_the_boltzmann_of_the_free_energy():
-    lvm = energy.EllipseLVM()
+    # the grid marginal must be proportional to exp(-beta F_beta) with F_beta from quadrature
+    lvm, beta = energy.EllipseLVM(), 2.0
     pts, cell = energy.grid((-2, 2), (-2, 2), 31)
     e, _, dz = lvm.energy_grid(0.0, pts.double(), n_z=64)
-    marginal = energy.boltzmann(e, 2.0, cell * dz).sum(1) * dz
-    assert torch.allclose(marginal, energy.boltzmann(energy.free_energy(e, 2.0, dz), 2.0, cell),
+    marginal = energy.boltzmann(e, beta, cell * dz).sum(1) * dz
+    log_z = []
+    for i in (0, 100, 480, 777):
+        y = pts[i:i + 1].double()
+        integrand = lambda zz: math.exp(-beta * lvm.energy(  # noqa: E731
+            0.0, y, torch.tensor([zz], dtype=torch.float64)).item())
+        value, _ = integrate.quad(integrand, 0, 2 * math.pi, epsabs=0, epsrel=1e-12, limit=200)
+        log_z.append(marginal[i].log().item() - math.log(value))
+    assert max(log_z) - min(log_z) < 1e-10
+    # and the companion's two functions say the same on the grid
+    assert torch.allclose(marginal, energy.boltzmann(energy.free_energy(e, beta, dz), beta, cell),
                           atol=1e-14)
+
+
+def test_log_partition_of_the_wells_agrees_with_quadrature():
+    w = energy.Wells()
+    for x, box in [(0.3, ((-3, 3), (-3, 3))), (-1.2, ((-2, 1), (-1.5, 2.5)))]:
+        (x0, x1), (y0, y1) = box
+        f = lambda yy, xx: math.exp(-w(x, torch.tensor([[xx, yy]], dtype=torch.float64)).item())  # noqa: E731
+        value, _ = integrate.dblquad(f, x0, x1, y0, y1, epsabs=0, epsrel=1e-9)
+        assert abs(w.log_partition(x, *box) - math.log(value)) < 1e-8
+    with pytest.raises(ValueError, match="xlim must satisfy low < high"):
+        w.log_partition(0.0, (1, 0), (0, 1))
 
 
 def test_grid_covers_the_box():
     pts, cell = energy.grid((0, 1), (0, 2), 3)
     assert pts.shape == (9, 2) and abs(cell - 0.5) < 1e-12
+    # the cell area is exact, not a difference of float32 grid points
+    assert abs(energy.grid((-3, 3), (-3, 3), 1201)[1] - 0.005**2) < 1e-18
     assert pts[0].tolist() == [0.0, 0.0] and pts[-1].tolist() == [1.0, 2.0]
 
 
