@@ -32,6 +32,7 @@ __all__ = [
     "grid",
     "laplace_free_energy",
     "moments",
+    "wells_log_partition",
 ]
 
 Number = Union[float, Tensor]
@@ -102,29 +103,31 @@ class Wells:
         sq = ((y[:, None, :] - mu[None]) ** 2).sum(-1) / (2 * self.width**2)   # (B, K)
         return -torch.logsumexp(-sq - (x[:, None] - c[None]) ** 2, dim=1)
 
-    def log_partition(self, x: float, xlim: Sequence[float], ylim: Sequence[float]) -> float:
-        r"""Exact $\log Z_1(x) = \log \int_{\text{box}} e^{-F(x, y)}\,dy$ at $\beta = 1$ over a rectangle.
 
-        At $\beta = 1$, $e^{-F}$ is a sum of Gaussian bumps, and each factorises over the two
-        coordinates, so the integral is a sum of products of error functions:
+def wells_log_partition(wells: Wells, x: float, xlim: Sequence[float],
+                        ylim: Sequence[float]) -> float:
+    r"""Exact $\log Z_1(x) = \log \int_{\text{box}} e^{-F(x, y)}\,dy$ of a :class:`Wells` energy at $\beta = 1$.
 
-        $$Z_1(x) = \sum_k e^{-(x - c_k)^2} \prod_{d=1}^{2} s\sqrt{\tfrac{\pi}{2}}
-            \Big[\operatorname{erf}\tfrac{h_d - \mu_{kd}}{s\sqrt2}
-                 - \operatorname{erf}\tfrac{l_d - \mu_{kd}}{s\sqrt2}\Big]$$
+    At $\beta = 1$, $e^{-F}$ is a sum of Gaussian bumps, and each factorises over the two
+    coordinates, so the integral over the box $[l_1, h_1] \times [l_2, h_2]$ = ``xlim`` x
+    ``ylim`` is a sum of products of error functions:
 
-        for the box $[l_1, h_1] \times [l_2, h_2]$ = ``xlim`` x ``ylim``.
-        """
-        x = check_number("x", x)
-        box = (check_interval("xlim", xlim), check_interval("ylim", ylim))
-        s = self.width
-        z = 0.0
-        for mu, c in zip(self.centers.tolist(), self.preferred.tolist()):
-            term = math.exp(-(x - c) ** 2)
-            for (lo, hi), m in zip(box, mu):
-                term *= s * math.sqrt(math.pi / 2) * (math.erf((hi - m) / (s * math.sqrt(2)))
-                                                      - math.erf((lo - m) / (s * math.sqrt(2))))
-            z += term
-        return math.log(z)
+    $$Z_1(x) = \sum_k e^{-(x - c_k)^2} \prod_{d=1}^{2} s\sqrt{\tfrac{\pi}{2}}
+        \Big[\operatorname{erf}\tfrac{h_d - \mu_{kd}}{s\sqrt2}
+             - \operatorname{erf}\tfrac{l_d - \mu_{kd}}{s\sqrt2}\Big].$$
+    """
+    if not isinstance(wells, Wells):
+        raise TypeError(f"wells must be a Wells energy, got {type(wells).__name__}")
+    x = check_number("x", x)
+    xlim, ylim = check_interval("xlim", xlim), check_interval("ylim", ylim)
+    s, z = wells.width, 0.0
+    for mu, c in zip(wells.centers.tolist(), wells.preferred.tolist()):
+        term = math.exp(-(x - c) ** 2)
+        for (lo, hi), m in zip((xlim, ylim), mu):
+            term *= s * math.sqrt(math.pi / 2) * (math.erf((hi - m) / (s * math.sqrt(2)))
+                                                  - math.erf((lo - m) / (s * math.sqrt(2))))
+        z += term
+    return math.log(z)
 
 
 class EllipseLVM:

@@ -137,9 +137,11 @@ def test_log_partition_of_the_wells_agrees_with_quadrature():
         (x0, x1), (y0, y1) = box
         f = lambda yy, xx: math.exp(-w(x, torch.tensor([[xx, yy]], dtype=torch.float64)).item())  # noqa: E731
         value, _ = integrate.dblquad(f, x0, x1, y0, y1, epsabs=0, epsrel=1e-9)
-        assert abs(w.log_partition(x, *box) - math.log(value)) < 1e-8
+        assert abs(energy.wells_log_partition(w, x, *box) - math.log(value)) < 1e-8
     with pytest.raises(ValueError, match="xlim must satisfy low < high"):
-        w.log_partition(0.0, (1, 0), (0, 1))
+        energy.wells_log_partition(w, 0.0, (1, 0), (0, 1))
+    with pytest.raises(TypeError, match="wells must be a Wells energy"):
+        energy.wells_log_partition(energy.EllipseLVM(), 0.0, (0, 1), (0, 1))
 
 
 def test_grid_covers_the_box():
