@@ -700,8 +700,12 @@ def heat_source(x: Tensor, peak: float = 20.0) -> tuple[Tensor, Tensor]:
 
     elementwise in ``x`` (any shape); ``peak`` $= T_0$."""
     check_tensor("x", x, floating=True)
-    peak = check_number("peak", peak, positive=True)
-    return peak / (1 + x**2), -2 * peak * x / (1 + x**2) ** 2
+    return _heat_source(x, check_number("peak", peak, positive=True))
+
+
+def _heat_source(x: Tensor, peak: float) -> tuple[Tensor, Tensor]:
+    denom = 1 + x * x
+    return peak / denom, -2 * peak * x / (denom * denom)
 
 
 @dataclass
@@ -812,20 +816,23 @@ def active_inference(agent: ThermalAgent, x0: Tensor, *, n_steps: int, dt: float
     check_tensor("noise", noise, floating=True)
     if tuple(noise.shape) != (n_steps, *x0.shape):
         raise ValueError(f"noise must have shape {(n_steps, *x0.shape)}, got {tuple(noise.shape)}")
+    peak = check_number("peak", peak, positive=True)
     x, mu, m = x0.clone(), mu0.clone(), torch.full_like(x0, agent.preferred)
-    keys = ("x", "temperature", "s", "mu", "prior_mean", "action", "free_energy", "surprise")
+    keys = ("x", "temperature", "s", "mu", "prior_mean", "action")
     out: dict[str, list] = {k: [] for k in keys}
+    sd = math.sqrt(agent.sensory_var)
     for t in range(n_steps):
-        temp, slope = heat_source(x, peak)
-        s = temp + math.sqrt(agent.sensory_var) * noise[t]
+        temp, slope = _heat_source(x, peak)
+        s = temp + sd * noise[t]
         eps_s, eps_p = agent.prediction_errors(s, mu, m)
         a = -agent.action_rate * eps_s * slope               # -k_a (dF/ds)(ds/dx), dF/ds = eps_s
-        for k, v in zip(keys, (x, temp, s, mu, m, a, agent.free_energy(s, mu, m),
-                               agent.surprise(s, m))):
+        for k, v in zip(keys, (x, temp, s, mu, m, a)):
             out[k].append(v)
         mu = mu + dt * agent.perception_rate * (eps_s - eps_p)
         x = x + dt * a
         m = m + dt * agent.learning_rate * eps_p
     result = {k: torch.stack(v) for k, v in out.items()}
+    result["free_energy"] = agent.free_energy(result["s"], result["mu"], result["prior_mean"])
+    result["surprise"] = agent.surprise(result["s"], result["prior_mean"])
     result["t"] = torch.arange(n_steps, dtype=x0.dtype, device=x0.device) * dt
     return result
