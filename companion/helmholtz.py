@@ -39,9 +39,11 @@ __all__ = [
     "SigmoidLayer",
     "bars_machine",
     "factorised_fit",
+    "factorised_q",
     "kl_divergence",
     "recognition_score",
     "score_function_gradient",
+    "score_function_moments",
     "sleep_phase",
     "two_cause_machine",
     "wake_phase",
@@ -402,15 +404,8 @@ def score_function_gradient(model: HelmholtzMachine, v: Tensor,
     return [g * signal.view(-1, *[1] * (g.dim() - 1)) for g in recognition_score(model, states)]
 
 
-def kl_divergence(model: HelmholtzMachine, images: Tensor, probs: Tensor) -> Tensor:
-    r"""Exact $\mathrm{KL}(p_{\text{true}}\,\|\,p_{\text{model}}) = \sum_v p_{\text{true}}(v)
-    \log \frac{p_{\text{true}}(v)}{p_{\text{model}}(v)}$ in nats, a 0-dim float64 tensor.
-
-    ``images`` (K, n_0) are the states with non-zero true probability and ``probs`` (K,)
-    their probabilities (summing to 1, e.g. from :func:`companion.data.bars_distribution`);
-    $p_{\text{model}}$ is :meth:`HelmholtzMachine.log_marginal`, computed in float64 on the
-    CPU (on a copy of the model).
-    """
+def _check_distribution(model, images: Tensor, probs: Tensor) -> None:
+    """A distribution over visible states: ``images`` (K, n_0), ``probs`` (K,) positive, sum 1."""
     _check_model(model)
     check_tensor("images", images, ndim=2, last_dim=model.sizes[0], floating=True)
     check_tensor("probs", probs, ndim=1, floating=True)
@@ -421,6 +416,51 @@ def kl_divergence(model: HelmholtzMachine, images: Tensor, probs: Tensor) -> Ten
     if (p <= 0).any() or abs(p.sum().item() - 1.0) > 1e-9:
         raise ValueError("probs must be positive and sum to 1 (list only the states with "
                          f"non-zero probability), got sum {p.sum().item():.6g}")
+
+
+@torch.no_grad()
+def score_function_moments(model: HelmholtzMachine, images: Tensor, probs: Tensor,
+                           baselines: Sequence[float] = (0.0,)) -> tuple[Tensor, Tensor]:
+    r"""Exact mean and variance of the one-sample score-function estimate
+    $\hat g = (f - c)\,\nabla_\phi \log q_\phi(h \mid v)$ (see :func:`score_function_gradient`)
+    when $v$ is drawn from ``probs`` over ``images`` (K, n_0) and $h \sim q_\phi(h \mid v)$,
+    by enumerating every hidden configuration (at most 20 hidden units).
+
+    The mean, $\mathbb E[f\,\nabla_\phi \log q] = \nabla_\phi \sum_v p(v) F(v)$, does not depend
+    on $c$; the variance of each component is
+    $\mathbb E[(f - c)^2 s^2] - (\mathbb E[f s])^2 = \mathbb E[f^2 s^2] - 2c\,\mathbb E[f s^2]
+    + c^2\,\mathbb E[s^2] - (\mathbb E[f s])^2$ with $s$ the component of the score.
+    Returns the mean (P,) and the variances (len(baselines), P), flattened over the
+    recognition parameters in the order of :meth:`HelmholtzMachine.recognition_parameters`.
+    """
+    _check_distribution(model, images, probs)
+    c = torch.tensor([check_number(f"baselines[{i}]", b) for i, b in enumerate(baselines)],
+                     dtype=probs.dtype, device=probs.device)
+    h, log_q, log_joint = model.enumerate_hidden(images)                # (K_h, H), (B, K_h) x 2
+    n_img, n_h = log_q.shape
+    layers = torch.split(h, list(model.sizes[1:]), dim=1)
+    states = [images.to(h.dtype).repeat_interleave(n_h, 0)] + [s.repeat(n_img, 1) for s in layers]
+    weight = (probs.to(h.dtype)[:, None] * log_q.exp()).reshape(-1, 1)  # p(v) q(h | v)
+    f = (log_q - log_joint).reshape(-1, 1)                              # learning signal
+    s = torch.cat([g.reshape(g.shape[0], -1) for g in recognition_score(model, states)], 1)
+    mean = (weight * f * s).sum(0)                                      # E[f s] = grad of E[F]
+    f2s2, fs2, s2 = ((weight * f**2 * s**2).sum(0), (weight * f * s**2).sum(0),
+                     (weight * s**2).sum(0))
+    var = f2s2 - 2 * c[:, None] * fs2 + c[:, None] ** 2 * s2 - mean**2
+    return mean, var
+
+
+def kl_divergence(model: HelmholtzMachine, images: Tensor, probs: Tensor) -> Tensor:
+    r"""Exact $\mathrm{KL}(p_{\text{true}}\,\|\,p_{\text{model}}) = \sum_v p_{\text{true}}(v)
+    \log \frac{p_{\text{true}}(v)}{p_{\text{model}}(v)}$ in nats, a 0-dim float64 tensor.
+
+    ``images`` (K, n_0) are the states with non-zero true probability and ``probs`` (K,)
+    their probabilities (summing to 1, e.g. from :func:`companion.data.bars_distribution`);
+    $p_{\text{model}}$ is :meth:`HelmholtzMachine.log_marginal`, computed in float64 on the
+    CPU (on a copy of the model).
+    """
+    _check_distribution(model, images, probs)
+    p = probs.to(torch.float64)
     with torch.no_grad():
         exact = copy.deepcopy(model).cpu().double()                 # exact sums in float64
         log_model = exact.log_marginal(images.detach().cpu().double())
@@ -484,6 +524,17 @@ def _factorised_table(m: Tensor, states: Tensor) -> Tensor:
     r"""$q(h) = \prod_j m_j^{h_j}(1 - m_j)^{1 - h_j}$ for marginals ``m`` (S, n) and every row
     of ``states`` (K, n): (S, K)."""
     return torch.exp(states @ torch.log(m).T + (1 - states) @ torch.log1p(-m).T).T
+
+
+def factorised_q(marginals: Tensor) -> Tensor:
+    r"""The factorised density $q(h) = \prod_j m_j^{h_j}(1 - m_j)^{1 - h_j}$ with marginals
+    $m_j = q(h_j = 1)$ (``marginals``, (n,), each in (0, 1)) on every binary state $h$, in the
+    order of :func:`companion.boltzmann.all_binary_states`: (2^n,)."""
+    m = check_tensor("marginals", marginals, ndim=1, floating=True)
+    if ((m <= 0) | (m >= 1)).any():
+        raise ValueError("marginals must lie strictly between 0 and 1")
+    states = all_binary_states(m.shape[0], m.dtype, m.device)
+    return _factorised_table(m[None], states)[0]
 
 
 def factorised_fit(posterior: Tensor, kl: str = "q||p", *, n_start: int = 5,

@@ -8,7 +8,9 @@ import torch
 from companion import data
 from companion.boltzmann import all_binary_states
 from companion.helmholtz import (HelmholtzMachine, SigmoidLayer, bars_machine, factorised_fit,
+                                 factorised_q,
                                  kl_divergence, recognition_score, score_function_gradient,
+                                 score_function_moments,
                                  sleep_phase, two_cause_machine, wake_phase)
 
 
@@ -381,3 +383,32 @@ def test_factorised_fit_commits_to_one_mode_of_the_two_cause_posterior():
     _, _, log_joint = hm.enumerate_hidden(torch.ones(1, 1, dtype=torch.float64))
     m = factorised_fit(log_joint.softmax(1)[0].detach())
     assert sorted(m.tolist())[0] < 0.1 and sorted(m.tolist())[1] > 0.9
+
+
+def test_factorised_q_is_a_product_of_bernoullis():
+    m = torch.tensor([0.2, 0.7, 0.9], dtype=torch.float64)
+    q = factorised_q(m)
+    states = all_binary_states(3, torch.float64)
+    brute = torch.tensor([bernoulli(s, m.tolist()) for s in states.int().tolist()],
+                         dtype=torch.float64)
+    assert torch.allclose(q, brute, atol=1e-15)
+    assert torch.allclose(states.T @ q, m)
+    with pytest.raises(ValueError, match="marginals must lie strictly between 0 and 1"):
+        factorised_q(torch.tensor([0.0, 0.5], dtype=torch.float64))
+
+
+def test_score_function_moments_by_enumeration():
+    hm = with_random_biases(machine((5, 3, 2)))
+    v = all_binary_states(5, torch.float64)
+    p = torch.rand(32, generator=torch.Generator().manual_seed(16), dtype=torch.float64) + 0.2
+    p = p / p.sum()
+    exact = torch.autograd.grad((p * hm.free_energy(v)).sum(), hm.recognition_parameters())
+    mean, var = score_function_moments(hm, v, p, baselines=[0.0, 2.5])
+    assert torch.allclose(mean, torch.cat([g.flatten() for g in exact]), atol=1e-12)
+    # against the sample variance of 200,000 draws of score_function_gradient
+    g = torch.Generator().manual_seed(17)
+    draws = v[torch.multinomial(p, 200_000, replacement=True, generator=g)]
+    for row, c in enumerate([0.0, 2.5]):
+        est = score_function_gradient(hm, draws, torch.Generator().manual_seed(18), baseline=c)
+        sample_var = torch.cat([e.reshape(len(draws), -1) for e in est], 1).var(0)
+        assert torch.allclose(sample_var, var[row], rtol=0.05, atol=1e-4), (sample_var, var[row])
