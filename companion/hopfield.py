@@ -28,6 +28,7 @@ States and patterns are floating-point tensors holding only -1 and +1.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Optional, Sequence, Union
 
 import torch
@@ -43,15 +44,19 @@ __all__ = [
     "async_update",
     "check_spins",
     "corrupt",
+    "corrupt_and_retrieve",
+    "correlated_patterns",
     "dense_async_sweep",
     "dense_energy",
     "dense_flip_delta",
     "dense_run_async",
     "dense_unstable_bits",
     "energy",
+    "fixed_point_fraction",
     "fixed_point_probability",
     "hebbian_weights",
     "krotov_hopfield_capacity",
+    "level_crossing",
     "local_field",
     "mceliece_capacity",
     "overlap",
@@ -138,6 +143,32 @@ def random_patterns(n_patterns: int, n_neurons: int, generator: Optional[torch.G
         shape = (check_int("n_networks", n_networks, min_value=1),) + shape
     u = rand(shape, generator, device=device)
     return torch.where(u < 0.5, -1.0, 1.0).to(dtype)
+
+
+def correlated_patterns(n_patterns: int, n_neurons: int, correlation: float,
+                        generator: Optional[torch.Generator] = None, *,
+                        n_networks: Optional[int] = None, device=None,
+                        dtype: torch.dtype = torch.float32) -> Tensor:
+    r"""Random ±1 patterns that share a prototype, with mean overlap ``correlation`` = $c$.
+
+    Each network draws a uniform prototype $\eta$; each pattern copies every bit of it
+    with probability $(1 + \sqrt c)/2$ and takes the opposite bit otherwise, independently.
+    Then $\mathbb E[\xi^\mu_i] = \sqrt c\, \eta_i$ and, for two different patterns,
+    $\mathbb E[\xi^\mu_i \xi^\nu_i] = c$: they agree on a fraction $(1 + c)/2$ of their
+    bits on average. $c = 0$ gives independent uniform patterns. Returns (P, N), or
+    (K, P, N) with ``n_networks=K``.
+    """
+    n_patterns = check_int("n_patterns", n_patterns, min_value=1)
+    n_neurons = check_int("n_neurons", n_neurons, min_value=1)
+    c = check_number("correlation", correlation)
+    if not 0.0 <= c <= 1.0:
+        raise ValueError(f"correlation must be in [0, 1], got {c}")
+    k = 1 if n_networks is None else check_int("n_networks", n_networks, min_value=1)
+    prototype = random_patterns(1, n_neurons, generator, n_networks=k, device=device,
+                                dtype=dtype)                  # (K, 1, N)
+    keep = rand((k, n_patterns, n_neurons), generator, device=device) < (1 + math.sqrt(c)) / 2
+    patterns = torch.where(keep, prototype, -prototype)      # copy or oppose each bit
+    return patterns[0] if n_networks is None else patterns
 
 
 def picture_patterns(side: int = 32, device=None) -> tuple[list[str], Tensor]:
@@ -390,6 +421,20 @@ def run_async(s: Tensor, W: Tensor, theta: Optional[Tensor] = None, *, max_sweep
     return out.reshape(s.shape), sweeps_out.reshape(shape), conv_out.reshape(shape)
 
 
+def corrupt_and_retrieve(patterns: Tensor, W: Tensor, fraction: float,
+                         generator: Optional[torch.Generator] = None, *,
+                         max_sweeps: int = 100) -> tuple[Tensor, Tensor]:
+    """Flip a fraction of the bits of each pattern, then run asynchronous dynamics from there.
+
+    ``patterns``: (B, N) cues to be made from (usually stored patterns); ``W``: (N, N).
+    Returns ``(cues, ends)``, both (B, N): :func:`corrupt` then :func:`run_async`, with the
+    same generator for the flipped bits and the update orders.
+    """
+    cues = corrupt(patterns, fraction, generator)
+    ends, _, _ = run_async(cues, W, max_sweeps=max_sweeps, generator=generator)
+    return cues, ends
+
+
 # ----------------------------------------------------------------------------------------
 # capacity
 # ----------------------------------------------------------------------------------------
@@ -412,33 +457,38 @@ def unstable_bits(patterns: Tensor) -> Tensor:
 @torch.no_grad()
 def retrieval_overlaps(n_neurons: int, loads: Sequence[float], *, starts_per_network: int,
                        networks_per_load: int, flip_fraction: float = 0.0,
-                       max_sweeps: int = 50, generator: Optional[torch.Generator] = None,
+                       max_sweeps: int = 50, correlation: float = 0.0,
+                       generator: Optional[torch.Generator] = None,
                        device=None) -> Tensor:
     r"""Final overlaps after asynchronous retrieval, for every load $\alpha = P/N$ at once.
 
     For each load, ``networks_per_load`` networks each store
     $P = \operatorname{round}(\alpha N)$ random patterns (at least ``starts_per_network``);
     the first ``starts_per_network`` patterns of each network, with a fraction
-    ``flip_fraction`` of bits flipped, are the cues. All networks of all loads run in one
-    batch (:func:`run_async`). Returns (len(loads), networks_per_load *
-    starts_per_network): the overlap of each final state with the pattern it started from.
+    ``flip_fraction`` of bits flipped, are the cues. With ``correlation`` $c > 0$ the
+    patterns of each network share a prototype (:func:`correlated_patterns`). All networks
+    of all loads run in one batch (:func:`run_async`). Returns (len(loads),
+    networks_per_load * starts_per_network): the overlap of each final state with the
+    pattern it started from.
     """
-    n = check_int("n_neurons", n_neurons, min_value=2)
-    b = check_int("starts_per_network", starts_per_network, min_value=1)
-    k = check_int("networks_per_load", networks_per_load, min_value=1)
-    loads = [check_number("loads[]", a, positive=True) for a in loads]
-    if not loads:
-        raise ValueError("loads must hold at least one load")
-    sizes = [max(b, int(round(a * n))) for a in loads]
+    check_int("n_neurons", n_neurons, min_value=2)
+    check_int("starts_per_network", starts_per_network, min_value=1)
+    check_int("networks_per_load", networks_per_load, min_value=1)
+    check_number("correlation", correlation, nonnegative=True)
+    if not loads or not all(isinstance(a, numbers.Real) and a > 0 for a in loads):
+        raise ValueError(f"loads must hold at least one load, each a positive number, got {loads!r}")
+    n, b, k = n_neurons, starts_per_network, networks_per_load
     weights, targets = [], []
-    for p in sizes:
-        xi = random_patterns(p, n, generator, n_networks=k, device=device)
+    for alpha in loads:
+        p = max(b, round(alpha * n))                          # patterns stored at this load
+        xi = (correlated_patterns(p, n, correlation, generator, n_networks=k, device=device)
+              if correlation > 0 else random_patterns(p, n, generator, n_networks=k, device=device))
         weights.append(hebbian_weights(xi, normalize=False))  # integer weights: exact ties
-        targets.append(xi[:, :b])
+        targets.append(xi[:, :b])                             # the first b patterns are the cues
     W, targets = torch.cat(weights), torch.cat(targets)       # (L*K, N, N), (L*K, b, N)
     cues = corrupt(targets, flip_fraction, generator)
     final, _, _ = run_async(cues, W, max_sweeps=max_sweeps, generator=generator)
-    m = (final * targets).sum(-1) / n                         # (L*K, b)
+    m = (final * targets).sum(-1) / n                         # overlap with the start: (L*K, b)
     return m.reshape(len(loads), k * b)
 
 
@@ -488,6 +538,49 @@ def fixed_point_probability(n_neurons: int, n_patterns: int, n: int = 2) -> floa
     z = math.sqrt(big_n ** (n - 1) / (_double_factorial(2 * n - 3) * (p - 1)))
     p_bit = 0.5 * math.erfc(z / math.sqrt(2))                 # Phi(-z)
     return math.exp(big_n * math.log1p(-p_bit))
+
+
+@torch.no_grad()
+def fixed_point_fraction(n_neurons: int, n_patterns: int, n: int = 2, *, n_networks: int = 1,
+                         n_test: Optional[int] = None,
+                         generator: Optional[torch.Generator] = None, device=None) -> Tensor:
+    r"""For each of ``n_networks`` networks storing ``n_patterns`` random patterns, the
+    fraction of (the first ``n_test`` of) its patterns that are exact fixed points.
+
+    $n = 2$ is the Hebbian network (:func:`unstable_bits`, exact integer arithmetic);
+    $n \ge 3$ is dense associative memory with $F(x) = x^n$ (:func:`dense_unstable_bits`,
+    float64). Returns (n_networks,): one fraction per network, so that the spread between
+    networks can be used to estimate the uncertainty of their mean.
+    """
+    n = check_int("n", n, min_value=2)
+    p = check_int("n_patterns", n_patterns, min_value=1)
+    n_test = p if n_test is None else check_int("n_test", n_test, min_value=1, max_value=p)
+    xi = random_patterns(p, n_neurons, generator, n_networks=n_networks, device=device,
+                         dtype=torch.float32 if n == 2 else torch.float64)
+    bad = unstable_bits(xi)[:, :n_test] if n == 2 else dense_unstable_bits(xi, n, n_test)
+    return (bad == 0).double().mean(-1)
+
+
+def level_crossing(x: Sequence[float], y: Sequence[float], level: float, *,
+                   log_x: bool = False) -> float:
+    r"""The first $x$ at which the sequence ``y`` falls from ``>= level`` to ``< level``.
+
+    Linear interpolation between the two neighbouring points (in $\ln x$ with
+    ``log_x=True``); ``nan`` when ``y`` never crosses ``level`` downwards. Used to read a
+    capacity off a measured curve, e.g. the number of patterns at which the fraction of
+    fixed points crosses 0.9.
+    """
+    x = [check_number("x[]", v, positive=log_x) for v in x]
+    y = [check_number("y[]", v) for v in y]
+    level = check_number("level", level)
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    t = [math.log(v) for v in x] if log_x else x
+    for (ta, ya), (tb, yb) in zip(zip(t, y), zip(t[1:], y[1:])):
+        if ya >= level > yb:
+            cross = ta + (ya - level) / (ya - yb) * (tb - ta)
+            return math.exp(cross) if log_x else cross
+    return float("nan")
 
 
 def _ags_gap(y: float, alpha: float) -> float:

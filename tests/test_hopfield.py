@@ -176,6 +176,67 @@ def test_retrieval_breaks_down_at_high_load(gen):
     assert m[0].min() > 0.95 and m[1].mean() < 0.8
 
 
+def test_correlated_patterns_have_the_stated_overlaps(gen):
+    c = 0.09
+    xi = hf.correlated_patterns(6, 20_000, c, gen, n_networks=3, dtype=torch.float64)
+    assert xi.shape == (3, 6, 20_000) and set(xi.unique().tolist()) == {-1.0, 1.0}
+    m = xi @ xi.transpose(-1, -2) / 20_000                      # (3, 6, 6) overlaps
+    off = m[:, ~torch.eye(6, dtype=torch.bool)]
+    assert (off - c).abs().max() < 5 / math.sqrt(20_000), "pairwise overlaps are about c"
+    # each pattern agrees with the prototype (the bitwise majority here) on (1 + sqrt c)/2
+    xi_p = hf.correlated_patterns(999, 400, 0.25, gen, dtype=torch.float64)
+    proto = torch.sign(xi_p.sum(0))                             # = the prototype, whp
+    agree = (xi_p == proto).double().mean().item()              # 999 x 400 bits
+    assert abs(agree - (1 + math.sqrt(0.25)) / 2) < 0.005
+    xi0 = hf.correlated_patterns(2000, 10, 0.0, gen, dtype=torch.float64)
+    assert (xi0.mean(0)).abs().max() < 5 / math.sqrt(2000), "c = 0: unbiased bits"
+    assert (xi0.T @ xi0 / 2000 - torch.eye(10, dtype=torch.float64)).abs().max() < 0.12
+
+
+def test_correlations_lower_the_retrieval_capacity(gen):
+    kw = dict(starts_per_network=10, networks_per_load=3, max_sweeps=20)
+    plain = hf.retrieval_overlaps(300, [0.08], generator=gen, **kw)
+    corr = hf.retrieval_overlaps(300, [0.08], correlation=0.1, generator=gen, **kw)
+    assert (plain > 0.9).float().mean() > 0.9 and (corr > 0.9).float().mean() < 0.5
+
+
+def test_corrupt_and_retrieve_is_corrupt_then_run_async(gen):
+    xi = spins((5, 64), gen)
+    W = hf.hebbian_weights(xi)
+    cues, ends = hf.corrupt_and_retrieve(xi[:3], W, 0.2, torch.Generator().manual_seed(7))
+    g = torch.Generator().manual_seed(7)
+    want_cues = hf.corrupt(xi[:3], 0.2, g)
+    want_ends, _, _ = hf.run_async(want_cues, W, generator=g)
+    assert torch.equal(cues, want_cues) and torch.equal(ends, want_ends)
+    assert (hf.sync_update(ends, W) == ends).all(), "the ends are fixed points"
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_fixed_point_fraction_counts_patterns_no_single_flip_improves(n):
+    frac = hf.fixed_point_fraction(12, 9, n, n_networks=4, n_test=5,
+                                   generator=torch.Generator().manual_seed(3))
+    xi = hf.random_patterns(9, 12, torch.Generator().manual_seed(3), n_networks=4,
+                            dtype=torch.float64)
+    flip = 1 - 2 * torch.eye(12, dtype=torch.float64)           # row i flips neuron i
+    want = []
+    for k in range(4):                                          # brute force: every flip
+        e = hf.dense_energy(xi[k, :5], xi[k], n)
+        worse = torch.stack([hf.dense_energy(xi[k, :5] * flip[i], xi[k], n) for i in range(12)])
+        want.append((worse >= e).all(0).double().mean().item())
+    assert frac.tolist() == pytest.approx(want)
+
+
+def test_level_crossing_interpolates():
+    x = [1.0, 2.0, 3.0, 4.0]
+    assert hf.level_crossing(x, [1.0 - 0.2 * v for v in x], 0.5) == pytest.approx(2.5)
+    p = [10.0, 20.0, 40.0, 80.0]                                # y linear in log x
+    y = [1 - 0.3 * math.log2(v / 10) for v in p]
+    assert hf.level_crossing(p, y, 0.5, log_x=True) == pytest.approx(10 * 2 ** (0.5 / 0.3))
+    assert math.isnan(hf.level_crossing(x, [1, 1, 1, 1], 0.5))
+    with pytest.raises(ValueError, match="same length"):
+        hf.level_crossing(x, [1.0], 0.5)
+
+
 # --- theory ---------------------------------------------------------------------------------
 
 def test_ags_solution_agrees_with_scipy():
