@@ -5,7 +5,9 @@ is a latent-variable model of data $x \in [0, 1]^D$ trained with an encoder:
 
 * prior $p(z) = \mathcal N(0, I_d)$;
 * decoder $p_\theta(x \mid z) = \prod_i \mathrm{Bernoulli}(x_i; \sigma(\ell_i(z)))$, with
-  logits $\ell(z) \in \mathbb R^D$ (:meth:`VAE.decode`);
+  logits $\ell(z) \in \mathbb R^D$ (:meth:`VAE.decode`), for binary data; or, for
+  real-valued data, $p_\theta(x \mid z) = \mathcal N(x; m(z), \sigma_x^2 I)$ with a fixed
+  standard deviation $\sigma_x$ (``likelihood="gaussian"``, :func:`gaussian_log_likelihood`);
 * encoder $q_\phi(z \mid x) = \mathcal N(\mu(x), \operatorname{diag}\sigma^2(x))$, which
   outputs $\mu$ and $\log\sigma^2$ (:meth:`VAE.encode`).
 
@@ -26,6 +28,14 @@ $$\mathcal L_k(x) = \mathbb E\Big[\log \frac1k \sum_{i=1}^k
 satisfies $\mathcal L = \mathcal L_1 \le \mathcal L_k \le \mathcal L_{k+1} \le \log p_\theta(x)$
 and gives the estimate of $\log p_\theta(x)$ (:func:`iwae_log_likelihood`).
 
+Two models where everything is exact, to check the rest against: the linear-Gaussian model
+(:class:`LinearGaussian`: $z \sim \mathcal N(0, I)$, $x \mid z \sim \mathcal N(Wz + b,
+s^2 I)$, whose marginal, posterior and ELBO have closed forms), and a model with one or two
+latent dimensions, whose $\log p_\theta(x)$ is an integral done on a grid
+(:func:`log_marginal_quadrature`). :func:`linear_vae_kl` gives the per-dimension KL of the
+best linear VAE, where posterior collapse happens in closed form; :func:`latent_activity`
+measures it in any VAE.
+
 As an energy: $E(x, z) = -\log p_\theta(x \mid z) - \log p(z)$, and $-\mathcal L(x) =
 \mathbb E_q[E(x, z)] - H[q]$ is a variational free energy, an upper bound on the free
 energy $F(x) = -\log\int e^{-E(x, z)}dz = -\log p_\theta(x)$.
@@ -39,10 +49,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import check_generator, check_int, check_number, check_tensor
+from ._checks import check_choice, check_generator, check_int, check_number, check_tensor
 from .seeding import rand, randn
 
 __all__ = [
+    "LinearGaussian",
     "VAE",
     "VAEOutput",
     "bernoulli_log_likelihood",
@@ -50,10 +61,14 @@ __all__ = [
     "elbo_terms",
     "gaussian_entropy",
     "gaussian_kl",
+    "gaussian_log_likelihood",
     "interpolate",
     "iwae_log_likelihood",
+    "latent_activity",
     "latent_grid",
+    "linear_vae_kl",
     "log_importance_weights",
+    "log_marginal_quadrature",
     "log_normal",
     "negative_elbo",
     "reparameterize",
@@ -96,7 +111,8 @@ def _device(model: nn.Module) -> torch.device:
 # ------------------------------------------------------------------------ model
 
 class VAEOutput(NamedTuple):
-    """What :meth:`VAE.forward` returns: decoder ``logits`` (B, D), encoder ``mu`` and
+    """What :meth:`VAE.forward` returns: the decoder's output ``logits`` (B, D) (the
+    Gaussian mean for ``likelihood="gaussian"``), encoder ``mu`` and
     ``logvar`` (B, d), and the latent sample ``z`` (B, d) that was decoded."""
 
     logits: Tensor
@@ -109,17 +125,23 @@ class VAE(nn.Module):
     r"""A variational autoencoder with one hidden layer in the encoder and in the decoder.
 
     Encoder $x \mapsto (\mu, \log\sigma^2)$: ``x_dim`` -> ``hidden`` (ReLU) -> 2 ``z_dim``.
-    Decoder $z \mapsto \ell$: ``z_dim`` -> ``hidden`` (ReLU) -> ``x_dim`` Bernoulli logits
-    (no sigmoid: the log-likelihood is computed from the logits, which is stable).
-    ``forward`` samples $z$ and decodes it; the loss is computed outside, by
-    :func:`elbo_loss`.
+    Decoder $z \mapsto$ ``x_dim`` numbers through ``hidden`` (ReLU) units: with
+    ``likelihood="bernoulli"`` (binary data) the logits $\ell(z)$ of
+    $p(x_i = 1 \mid z) = \sigma(\ell_i)$ (no sigmoid: the log-likelihood is computed from
+    the logits, which is stable); with ``likelihood="gaussian"`` (real-valued data) the mean
+    $m(z)$ of $p(x \mid z) = \mathcal N(m(z), \sigma_x^2 I)$, with the fixed standard
+    deviation ``x_std`` $= \sigma_x$. ``forward`` samples $z$ and decodes it; the loss is
+    computed outside, by :func:`elbo_loss`.
     """
 
-    def __init__(self, x_dim: int = 784, z_dim: int = 2, hidden: int = 256):
+    def __init__(self, x_dim: int = 784, z_dim: int = 2, hidden: int = 256,
+                 likelihood: str = "bernoulli", x_std: float = 1.0):
         super().__init__()
         self.x_dim = check_int("x_dim", x_dim, min_value=1)
         self.z_dim = check_int("z_dim", z_dim, min_value=1)
         hidden = check_int("hidden", hidden, min_value=1)
+        self.likelihood = check_choice("likelihood", likelihood, ("bernoulli", "gaussian"))
+        self.x_std = check_number("x_std", x_std, positive=True)
         self.encoder = nn.Sequential(nn.Linear(x_dim, hidden), nn.ReLU(),
                                      nn.Linear(hidden, 2 * z_dim))
         self.decoder = nn.Sequential(nn.Linear(z_dim, hidden), nn.ReLU(),
@@ -133,10 +155,21 @@ class VAE(nn.Module):
         return mu, logvar
 
     def decode(self, z: Tensor) -> Tensor:
-        r"""Bernoulli logits $\ell(z)$, $p(x_i = 1 \mid z) = \sigma(\ell_i(z))$.
+        r"""The decoder's output: Bernoulli logits $\ell(z)$, or the Gaussian mean $m(z)$.
         z: (..., z_dim); returns (..., x_dim)."""
         check_tensor("z", z, last_dim=self.z_dim, floating=True)
         return self.decoder(z)
+
+    def decode_mean(self, z: Tensor) -> Tensor:
+        r"""$\mathbb E[x \mid z]$: the pixel probabilities $\sigma(\ell(z))$, or the mean $m(z)$."""
+        out = self.decode(z)
+        return torch.sigmoid(out) if self.likelihood == "bernoulli" else out
+
+    def log_likelihood(self, x: Tensor, decoded: Tensor) -> Tensor:
+        r"""$\log p(x \mid z)$ from ``decoded`` = ``decode(z)``, (..., B, x_dim); returns (..., B)."""
+        if self.likelihood == "bernoulli":
+            return bernoulli_log_likelihood(x, decoded)
+        return gaussian_log_likelihood(x, decoded, self.x_std)
 
     def forward(self, x: Tensor, eps: Optional[Tensor] = None,
                 generator: Optional[torch.Generator] = None) -> VAEOutput:
@@ -186,6 +219,30 @@ def bernoulli_log_likelihood(x: Tensor, logits: Tensor) -> Tensor:
                          f"got {tuple(logits.shape)}")
     bce = F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none")
     return -bce.sum(dim=-1)
+
+
+def gaussian_log_likelihood(x: Tensor, mean: Tensor, x_std: Union[float, Tensor]) -> Tensor:
+    r"""$\log\mathcal N(x; m, \sigma_x^2 I) = -\sum_i \Big(\frac{(x_i - m_i)^2}{2\sigma_x^2}
+    + \tfrac12\log 2\pi\sigma_x^2\Big)$: the squared error divided by $2\sigma_x^2$, plus
+    the normalising constant.
+
+    x: (B, D) real; mean: (..., B, D); x_std: a positive number or a tensor broadcastable
+    to mean. Returns (..., B).
+    """
+    check_tensor("x", x, ndim=2, floating=True)
+    check_tensor("mean", mean, floating=True)
+    if mean.dim() < 2 or mean.shape[-2:] != x.shape:
+        raise ValueError(f"mean must have shape (..., {x.shape[0]}, {x.shape[1]}) to match x, "
+                         f"got {tuple(mean.shape)}")
+    if isinstance(x_std, Tensor):
+        if not (x_std > 0).all():
+            raise ValueError("x_std must be > 0 everywhere")
+        var = x_std.to(mean.dtype) ** 2
+        log_norm = 0.5 * torch.log(2 * math.pi * var)
+    else:
+        var = check_number("x_std", x_std, positive=True) ** 2
+        log_norm = 0.5 * math.log(2 * math.pi * var)
+    return -((x - mean) ** 2 / (2 * var) + log_norm).sum(dim=-1)    # (..., B)
 
 
 def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
@@ -278,7 +335,7 @@ def elbo_terms(model: VAE, x: Tensor, n_samples: int = 1,
     mu, logvar = model.encode(x)                                   # (B, d) each
     eps = _noise(mu, n_samples, generator, eps, single_ok=True)    # (S, B, d) or (B, d)
     z = reparameterize(mu, logvar, eps=eps)                        # (S, B, d) or (B, d)
-    log_px_z = bernoulli_log_likelihood(x, model.decode(z))        # (S, B) or (B,)
+    log_px_z = model.log_likelihood(x, model.decode(z))            # (S, B) or (B,)
     recon = -(log_px_z.mean(dim=0) if log_px_z.dim() == 2 else log_px_z)
     return {"recon": recon, "kl": gaussian_kl(mu, logvar), "mu": mu, "logvar": logvar}
 
@@ -316,7 +373,7 @@ def log_importance_weights(model: VAE, x: Tensor, k: int = 1,
     mu, logvar = model.encode(x)                               # (B, d) each
     eps = _noise(mu, k, generator, eps)                        # (k, B, d)
     z = reparameterize(mu, logvar, eps=eps)                    # (k, B, d)
-    log_px_z = bernoulli_log_likelihood(x, model.decode(z))    # (k, B)
+    log_px_z = model.log_likelihood(x, model.decode(z))        # (k, B)
     return log_px_z + log_normal(z) - log_normal(z, mu, logvar)
 
 
@@ -357,14 +414,18 @@ def iwae_log_likelihood(model: VAE, x: Tensor, k: int = 100,
 @torch.no_grad()
 def sample_prior(model: VAE, n: int, generator: Optional[torch.Generator] = None,
                  binary: bool = False) -> Tensor:
-    r"""Decode $z \sim p(z) = \mathcal N(0, I)$: returns the pixel probabilities
-    $\sigma(\ell(z))$ (n, D), or with ``binary=True`` a Bernoulli draw of them."""
+    r"""Decode $z \sim p(z) = \mathcal N(0, I)$: returns the mean $\mathbb E[x \mid z]$
+    (n, D) (the pixel probabilities $\sigma(\ell(z))$ for a Bernoulli decoder), or with
+    ``binary=True`` a Bernoulli draw of them."""
     _check_model(model)
     n = check_int("n", n, min_value=1)
     check_generator("generator", generator)
+    if binary and model.likelihood != "bernoulli":
+        raise ValueError("binary=True needs a Bernoulli decoder, got likelihood="
+                         f"{model.likelihood!r}")
     device = _device(model)
     z = randn((n, model.z_dim), generator, device=device)
-    probs = torch.sigmoid(model.decode(z))
+    probs = model.decode_mean(z)
     if binary:
         return (rand(probs.shape, generator, device=device) < probs).to(probs.dtype)
     return probs
@@ -376,7 +437,7 @@ def interpolate(model: VAE, z_start: Tensor, z_end: Tensor,
     r"""Decode the straight latent path $z(t) = (1 - t)\,z_0 + t\,z_1$.
 
     z_start, z_end: (d,); t: a number or (T,) values (0 gives z_start, 1 gives z_end).
-    Returns the pixel probabilities (T, D) and the latent points (T, d).
+    Returns the decoded means (pixel probabilities) (T, D) and the latent points (T, d).
     """
     _check_model(model)
     for name, z in (("z_start", z_start), ("z_end", z_end)):
@@ -385,7 +446,7 @@ def interpolate(model: VAE, z_start: Tensor, z_end: Tensor,
     if not torch.isfinite(t).all():
         raise ValueError(f"t must hold finite numbers, got {t.tolist()}")
     z = (1 - t)[:, None] * z_start + t[:, None] * z_end       # (T, d)
-    return torch.sigmoid(model.decode(z)), z
+    return model.decode_mean(z), z
 
 
 @torch.no_grad()
@@ -395,7 +456,7 @@ def latent_grid(model: VAE, n: int = 15, tail: float = 0.03) -> tuple[Tensor, Te
     The grid points are quantiles of the prior, $z_j = \Phi^{-1}(u_j)$ with $u$ evenly
     spaced on $[\text{tail}, 1 - \text{tail}]$, so that each cell holds about the same prior
     mass. Returned row-major with $z_2$ decreasing down the rows and $z_1$ increasing along
-    them (as on a plot): pixel probabilities (n*n, D) and the points (n*n, 2).
+    them (as on a plot): decoded means (n*n, D) and the points (n*n, 2).
     """
     _check_model(model)
     if model.z_dim != 2:
@@ -408,4 +469,166 @@ def latent_grid(model: VAE, n: int = 15, tail: float = 0.03) -> tuple[Tensor, Te
     q = torch.distributions.Normal(0.0, 1.0).icdf(u)           # (n,) prior quantiles
     z1, z2 = torch.meshgrid(q, q.flip(0), indexing="xy")        # rows: z2 from high to low
     z = torch.stack([z1.reshape(-1), z2.reshape(-1)], dim=1)    # (n*n, 2)
-    return torch.sigmoid(model.decode(z)), z
+    return model.decode_mean(z), z
+
+
+# ------------------------------------------------- exact log-likelihood, low-dimensional z
+
+def _log_likelihood_matrix(model: VAE, x: Tensor, decoded: Tensor) -> Tensor:
+    r"""$\log p(x_b \mid z_g)$ for every example b and every latent point g, (B, G), as one
+    matrix product: $x\cdot\ell - \sum_i \mathrm{softplus}(\ell_i)$ (Bernoulli) or
+    $-\lVert x - m\rVert^2 / 2\sigma_x^2 - \frac D2 \log 2\pi\sigma_x^2$ (Gaussian).
+    x: (B, D); decoded: (G, D), the decoder's output at the G points."""
+    if model.likelihood == "bernoulli":
+        return x @ decoded.T - F.softplus(decoded).sum(dim=1)                 # (B, G)
+    var = model.x_std ** 2
+    sq = (x**2).sum(1, keepdim=True) - 2 * x @ decoded.T + (decoded**2).sum(1)
+    return -sq / (2 * var) - 0.5 * x.shape[1] * math.log(2 * math.pi * var)
+
+
+@torch.no_grad()
+def log_marginal_quadrature(model: VAE, x: Tensor, n: int = 401, lim: float = 6.0,
+                            chunk_size: int = 8192) -> Tensor:
+    r"""$\log p_\theta(x) = \log\int p_\theta(x \mid z)\,p(z)\,dz$ for a model with one or two
+    latent dimensions, by the trapezoid rule on an ``n``-point grid over $[-\text{lim},
+    \text{lim}]$ per dimension (the prior's mass outside is below $10^{-8}$ for lim = 6).
+
+    Exact up to the grid: refine ``n`` to see the error (for a smooth integrand the rule
+    converges fast once the spacing $2\,\text{lim}/(n - 1)$ is well below the posterior's
+    width). x: (B, D); returns (B,), in float64.
+    """
+    _check_model(model)
+    _check_data("x", x, model.x_dim)
+    if model.z_dim > 2:
+        raise ValueError(f"log_marginal_quadrature needs z_dim = 1 or 2, got z_dim = {model.z_dim}")
+    n = check_int("n", n, min_value=3)
+    lim = check_number("lim", lim, positive=True)
+    chunk_size = check_int("chunk_size", chunk_size, min_value=1)
+    device, dtype = _device(model), next(model.parameters()).dtype
+    axis = torch.linspace(-lim, lim, n, device=device, dtype=torch.float64)
+    w = torch.full((n,), math.log(axis[1] - axis[0]), device=device, dtype=torch.float64)
+    w[0] = w[-1] = w[0] - math.log(2)                              # trapezoid end weights
+    if model.z_dim == 1:
+        z, log_w = axis[:, None], w
+    else:
+        z = torch.cartesian_prod(axis, axis)                       # (n*n, 2)
+        log_w = (w[:, None] + w[None, :]).reshape(-1)
+    log_w = log_w + log_normal(z)                                  # + log p(z), (G,)
+    total = torch.full((x.shape[0],), -math.inf, device=device, dtype=torch.float64)
+    x = x.to(dtype)
+    for start in range(0, z.shape[0], chunk_size):
+        part = slice(start, start + chunk_size)
+        ll = _log_likelihood_matrix(model, x, model.decode(z[part].to(dtype))).double()
+        total = torch.logaddexp(total, torch.logsumexp(ll + log_w[part], dim=1))
+    return total
+
+
+# ----------------------------------------------------- collapse: active latent dimensions
+
+ACTIVE_THRESHOLD = 1e-2
+
+
+def latent_activity(mu: Tensor) -> Tensor:
+    r"""The activity of each latent dimension $u$ (Burda, Grosse and Salakhutdinov, 2016),
+    $A_u = \operatorname{Var}_x\big(\mathbb E_{q(z \mid x)}[z_u]\big)$: how much the encoder's
+    mean for dimension $u$ moves from one example to the next. A dimension whose activity is
+    below ``ACTIVE_THRESHOLD`` = 0.01 is *inactive*: its code says nothing about $x$
+    (posterior collapse). mu: (N, d) encoder means over a data set; returns (d,)."""
+    check_tensor("mu", mu, ndim=2, floating=True)
+    if mu.shape[0] < 2:
+        raise ValueError(f"mu needs at least 2 rows (examples) to have a variance, got {mu.shape[0]}")
+    return mu.var(dim=0)                                           # over the examples
+
+
+def linear_vae_kl(eigvals: Tensor, noise_var: float, beta: float = 1.0) -> Tensor:
+    r"""The per-dimension KL of the best *linear* VAE (Lucas et al., 2019), in nats per example.
+
+    Data with covariance eigenvalues $\lambda_j$, a linear Gaussian decoder with noise
+    variance $\sigma^2$ = ``noise_var``, a Gaussian encoder, KL weight $\beta$: the maximum of
+    the $\beta$-weighted ELBO is probabilistic PCA (Tipping and Bishop, 1999) with noise
+    $\beta\sigma^2$, and latent dimension $j$ carries
+
+    $$\mathrm{KL}_j = \max\Big(0,\ \tfrac12\log\frac{\lambda_j}{\beta\sigma^2}\Big):$$
+
+    a direction whose variance is below $\beta\sigma^2$ is not worth encoding, and its latent
+    dimension collapses to the prior. eigvals: (m,) >= 0; returns (m,).
+    """
+    check_tensor("eigvals", eigvals, ndim=1, floating=True)
+    if not (eigvals >= 0).all():
+        raise ValueError("eigvals must be >= 0 (eigenvalues of a covariance matrix)")
+    noise_var = check_number("noise_var", noise_var, positive=True)
+    beta = check_number("beta", beta, positive=True)
+    return 0.5 * torch.log(eigvals / (beta * noise_var)).clamp(min=0.0)
+
+
+# ------------------------------------------------------------- the linear-Gaussian model
+
+class LinearGaussian:
+    r"""The linear-Gaussian latent-variable model (probabilistic PCA),
+
+    $$z \sim \mathcal N(0, I_d), \qquad x \mid z \sim \mathcal N(Wz + b,\ s^2 I_D),$$
+
+    in which everything a VAE approximates is exact:
+    $p(x) = \mathcal N(b,\ WW^\top + s^2 I)$ and
+    $p(z \mid x) = \mathcal N\big(\Sigma W^\top (x - b)/s^2,\ \Sigma\big)$ with
+    $\Sigma = (I + W^\top W / s^2)^{-1}$. W: (D, d); b: (D,); noise_var: $s^2 > 0$.
+    """
+
+    def __init__(self, W: Tensor, b: Tensor, noise_var: float):
+        check_tensor("W", W, ndim=2, floating=True)
+        check_tensor("b", b, ndim=1, last_dim=W.shape[0], floating=True)
+        self.W, self.b = W, b.to(W.dtype)
+        self.noise_var = check_number("noise_var", noise_var, positive=True)
+        self.x_dim, self.z_dim = W.shape
+
+    def _check_x(self, x: Tensor) -> Tensor:
+        return check_tensor("x", x, ndim=2, last_dim=self.x_dim, floating=True)
+
+    def log_joint(self, x: Tensor, z: Tensor) -> Tensor:
+        r"""$\log p(x \mid z) + \log p(z)$. x: (B, D); z: (..., B, d); returns (..., B)."""
+        self._check_x(x)
+        check_tensor("z", z, last_dim=self.z_dim, floating=True)
+        mean = z @ self.W.T + self.b                                   # (..., B, D)
+        return gaussian_log_likelihood(x, mean, math.sqrt(self.noise_var)) + log_normal(z)
+
+    def log_marginal(self, x: Tensor) -> Tensor:
+        r"""$\log p(x) = \log\mathcal N(x; b, C)$, $C = WW^\top + s^2 I$ (by Cholesky). x: (B, D)."""
+        self._check_x(x)
+        C = self.W @ self.W.T + self.noise_var * torch.eye(self.x_dim, dtype=self.W.dtype,
+                                                           device=self.W.device)
+        L = torch.linalg.cholesky(C)
+        r = torch.linalg.solve_triangular(L, (x - self.b).T, upper=False)    # (D, B)
+        log_det = 2 * torch.log(torch.diagonal(L)).sum()
+        return -0.5 * (self.x_dim * LOG_2PI + log_det + (r**2).sum(dim=0))
+
+    def posterior(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        r"""$p(z \mid x) = \mathcal N(m(x), \Sigma)$: returns m (B, d) and $\Sigma$ (d, d)."""
+        self._check_x(x)
+        eye = torch.eye(self.z_dim, dtype=self.W.dtype, device=self.W.device)
+        cov = torch.linalg.inv(eye + self.W.T @ self.W / self.noise_var)    # Sigma
+        mean = (x - self.b) @ self.W @ cov / self.noise_var                 # Sigma W^T (x-b)/s^2
+        return mean, cov
+
+    def elbo(self, x: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:
+        r"""The ELBO of $q(z \mid x) = \mathcal N(\mu, \operatorname{diag}\sigma^2)$, in closed form:
+
+        $$\mathbb E_q[\log p(x \mid z)] = -\tfrac D2\log 2\pi s^2
+          - \frac{\lVert x - W\mu - b\rVert^2 + \sum_j \sigma_j^2 \lVert W_{:j}\rVert^2}{2 s^2},$$
+
+        minus $\mathrm{KL}(q\,\|\,p(z))$ (:func:`gaussian_kl`). x: (B, D); mu, logvar: (B, d).
+        """
+        self._check_x(x)
+        _check_gaussian(mu, logvar)
+        resid = ((x - mu @ self.W.T - self.b) ** 2).sum(dim=-1)            # (B,)
+        spread = (logvar.exp() * (self.W**2).sum(dim=0)).sum(dim=-1)        # sum_j s_j^2 |W_j|^2
+        s2 = self.noise_var
+        recon = -0.5 * self.x_dim * math.log(2 * math.pi * s2) - (resid + spread) / (2 * s2)
+        return recon - gaussian_kl(mu, logvar)
+
+    def sample(self, n: int, generator: Optional[torch.Generator] = None) -> Tensor:
+        """Draw x (n, D) by ancestral sampling: z from the prior, then x given z."""
+        n = check_int("n", n, min_value=1)
+        check_generator("generator", generator)
+        z = randn((n, self.z_dim), generator, device=self.W.device, dtype=self.W.dtype)
+        noise = randn((n, self.x_dim), generator, device=self.W.device, dtype=self.W.dtype)
+        return z @ self.W.T + self.b + math.sqrt(self.noise_var) * noise

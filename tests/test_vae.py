@@ -220,6 +220,172 @@ def test_iwae_chunks_do_not_change_the_result(gen):
     assert torch.allclose(a, b)
 
 
+def test_quadrature_matches_the_trapezoid_rule_in_one_dimension(gen):
+    """log_marginal_quadrature (matrix form) against the direct sum of _exact_log_px."""
+    model = _tiny_model(x_dim=8, z_dim=1, hidden=6, seed=3, scale=1.5)
+    x = _binary(6, 8, gen)
+    got = vae.log_marginal_quadrature(model, x, n=4001, lim=12.0)
+    assert torch.allclose(got, _exact_log_px(model, x), atol=1e-6)
+
+
+def test_quadrature_in_two_dimensions_sums_to_one_over_all_binary_images():
+    model = _tiny_model(x_dim=4, z_dim=2, hidden=4, seed=2, scale=2.0)
+    codes = torch.arange(16)
+    x = ((codes[:, None] >> torch.arange(4)) & 1).double()
+    coarse = vae.log_marginal_quadrature(model, x, n=161, lim=8.0)
+    assert abs(coarse.exp().sum().item() - 1.0) < 1e-6
+    # a finer grid agrees: the rule has converged
+    fine = vae.log_marginal_quadrature(model, x, n=321, lim=8.0)
+    assert torch.allclose(coarse, fine, atol=1e-6)
+
+
+def test_quadrature_of_a_linear_gaussian_decoder_is_the_exact_marginal(gen):
+    """A VAE whose decoder is linear with Gaussian noise is the linear-Gaussian model."""
+    model = vae.VAE(3, 2, 4, likelihood="gaussian", x_std=0.7).double()
+    model.decoder = torch.nn.Linear(2, 3).double()
+    W, b = model.decoder.weight.detach(), model.decoder.bias.detach()
+    x = torch.rand(5, 3, generator=gen, dtype=torch.float64)
+    exact = vae.LinearGaussian(W, b, 0.49).log_marginal(x)
+    assert torch.allclose(vae.log_marginal_quadrature(model, x, n=801, lim=9.0), exact, atol=1e-8)
+
+
+def test_iwae_approaches_the_quadrature_from_below_in_two_dimensions(gen):
+    model = _tiny_model(x_dim=8, z_dim=2, hidden=6, seed=4, scale=1.5)
+    x = _binary(5, 8, gen)
+    exact = vae.log_marginal_quadrature(model, x, n=401, lim=8.0)
+    with torch.no_grad():
+        est = vae.iwae_log_likelihood(model, x.repeat(50, 1), 2000, gen).reshape(50, -1)
+    gap = exact - est.mean(0)                                      # >= 0 in expectation
+    se = est.std(0) / math.sqrt(50)
+    assert (gap > -4 * se).all() and (gap < 0.05).all(), gap
+
+
+def test_log_likelihood_matrix_matches_the_elementwise_formula(gen):
+    for likelihood in ("bernoulli", "gaussian"):
+        model = vae.VAE(7, 2, 5, likelihood=likelihood, x_std=0.4).double()
+        x = _binary(3, 7, gen) if likelihood == "bernoulli" else torch.rand(3, 7, generator=gen,
+                                                                            dtype=torch.float64)
+        z = torch.randn(4, 2, generator=gen, dtype=torch.float64)
+        decoded = model.decode(z)                                                   # (G, D)
+        direct = model.log_likelihood(x, decoded[:, None, :].expand(4, 3, 7)).T     # (B, G)
+        assert torch.allclose(vae._log_likelihood_matrix(model, x, decoded), direct)
+
+
+# --------------------------------------------------------------------- Gaussian decoder
+
+def test_gaussian_log_likelihood_matches_torch_distributions(gen):
+    x = torch.randn(4, 6, generator=gen, dtype=torch.float64)
+    mean = torch.randn(3, 4, 6, generator=gen, dtype=torch.float64)
+    for std in (0.1, 1.0, torch.rand(6, generator=gen, dtype=torch.float64) + 0.2):
+        want = Independent(Normal(mean, torch.as_tensor(std, dtype=torch.float64)), 1).log_prob(x)
+        assert torch.allclose(vae.gaussian_log_likelihood(x, mean, std), want)
+
+
+def test_gaussian_decoder_vae_uses_the_gaussian_likelihood(gen):
+    model = vae.VAE(6, 2, 5, likelihood="gaussian", x_std=0.3).double()
+    x = torch.rand(4, 6, generator=gen, dtype=torch.float64)
+    eps = torch.randn(1, 4, 2, generator=gen, dtype=torch.float64)
+    with torch.no_grad():
+        terms = vae.elbo_terms(model, x, eps=eps)
+        mu, logvar = model.encode(x)
+        mean = model.decode(mu + (logvar / 2).exp() * eps[0])
+        want = Independent(Normal(mean, 0.3), 1).log_prob(x)
+        assert torch.allclose(terms["recon"], -want)
+        iw1 = vae.iwae_log_likelihood(model, x, k=1, eps=eps)
+        assert torch.allclose(iw1, want + vae.log_normal(mu + (logvar / 2).exp() * eps[0])
+                              - vae.log_normal(mu + (logvar / 2).exp() * eps[0], mu, logvar))
+        assert torch.equal(model.decode_mean(mu), model.decode(mu))          # no sigmoid
+    with pytest.raises(ValueError, match="binary=True needs a Bernoulli decoder"):
+        vae.sample_prior(model, 2, gen, binary=True)
+
+
+# ---------------------------------------------------------------- linear-Gaussian model
+
+def _linear_model(gen, D=4, d=2, s2=0.3):
+    W = torch.randn(D, d, generator=gen, dtype=torch.float64)
+    b = torch.randn(D, generator=gen, dtype=torch.float64)
+    return vae.LinearGaussian(W, b, s2)
+
+
+def test_linear_gaussian_marginal_and_posterior(gen):
+    from torch.distributions import MultivariateNormal
+
+    lg = _linear_model(gen)
+    x = lg.sample(6, gen)
+    C = lg.W @ lg.W.T + lg.noise_var * torch.eye(4, dtype=torch.float64)
+    assert torch.allclose(lg.log_marginal(x), MultivariateNormal(lg.b, C).log_prob(x))
+    # the posterior by conditioning the joint Gaussian of (z, x): independent formula
+    mean, cov = lg.posterior(x)
+    cross = lg.W.T                                                 # Cov(z, x) = W^T
+    gain = cross @ torch.linalg.inv(C)
+    assert torch.allclose(mean, (x - lg.b) @ gain.T)
+    assert torch.allclose(cov, torch.eye(2, dtype=torch.float64) - gain @ cross.T)
+    # Bayes: log p(x, z) - log p(z | x) = log p(x) at any z
+    z = torch.randn(6, 2, generator=gen, dtype=torch.float64)
+    log_post = MultivariateNormal(mean, cov).log_prob(z)
+    assert torch.allclose(lg.log_joint(x, z) - log_post, lg.log_marginal(x))
+
+
+def test_linear_gaussian_elbo_closed_form_matches_monte_carlo_and_the_gap(gen):
+    from torch.distributions import MultivariateNormal
+
+    lg = _linear_model(gen)
+    x = lg.sample(3, gen)
+    mu = torch.randn(3, 2, generator=gen, dtype=torch.float64)
+    logvar = torch.randn(3, 2, generator=gen, dtype=torch.float64) - 1
+    eps = torch.randn(200_000, 3, 2, generator=gen, dtype=torch.float64)
+    z = vae.reparameterize(mu, logvar, eps=eps)
+    log_w = lg.log_joint(x, z) - vae.log_normal(z, mu, logvar)     # (S, B)
+    se = log_w.std(0) / math.sqrt(len(eps))
+    elbo = lg.elbo(x, mu, logvar)
+    assert ((log_w.mean(0) - elbo).abs() < 5 * se).all()
+    mean, cov = lg.posterior(x)
+    q = MultivariateNormal(mu, torch.diag_embed(logvar.exp()))
+    gap = torch.distributions.kl_divergence(q, MultivariateNormal(mean, cov))
+    assert torch.allclose(lg.log_marginal(x) - elbo, gap)            # log p = ELBO + KL(q||post)
+
+
+def test_linear_vae_kl_is_the_optimum_of_the_beta_elbo(gen):
+    """Maximise the expected beta-ELBO of a linear VAE (decoder W, encoder N(Vx, diag v)) on
+    data with a known covariance, numerically, and compare its per-dimension KL."""
+    lam = torch.tensor([4.0, 2.0, 1.2, 0.5, 0.2], dtype=torch.float64)
+    U, _ = torch.linalg.qr(torch.randn(5, 5, generator=gen, dtype=torch.float64))
+    S = U @ torch.diag(lam) @ U.T                                   # data covariance
+    for beta, s2 in ((1.0, 1.0), (3.0, 1.0), (0.5, 2.0)):
+        W = (0.1 * torch.randn(5, 3, generator=gen, dtype=torch.float64)).requires_grad_()
+        V = (0.1 * torch.randn(3, 5, generator=gen, dtype=torch.float64)).requires_grad_()
+        logv = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+
+        def per_dim_kl():
+            return 0.5 * (logv.exp() + torch.diagonal(V @ S @ V.T) - 1 - logv)
+
+        def loss():
+            R = torch.eye(5, dtype=torch.float64) - W @ V
+            sq = torch.trace(R @ S @ R.T) + (logv.exp() * (W**2).sum(0)).sum()
+            return sq / (2 * s2) + beta * per_dim_kl().sum()         # -beta-ELBO + const
+
+        opt = torch.optim.LBFGS([W, V, logv], max_iter=2000, tolerance_grad=1e-12,
+                                tolerance_change=1e-15, line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            value = loss()
+            value.backward()
+            return value
+
+        opt.step(closure)
+        got = per_dim_kl().detach().sort(descending=True).values
+        want = vae.linear_vae_kl(lam, s2, beta)[:3]
+        assert torch.allclose(got, want, atol=1e-4), (beta, s2, got, want)
+
+
+def test_latent_activity_is_the_variance_of_the_means_over_examples(gen):
+    mu = torch.randn(50, 3, generator=gen) * torch.tensor([2.0, 0.01, 0.5])
+    act = vae.latent_activity(mu)
+    assert torch.allclose(act, torch.tensor(mu.numpy().var(axis=0, ddof=1)))
+    assert (act > vae.ACTIVE_THRESHOLD).tolist() == [True, False, True]
+
+
 # ------------------------------------------------------------------- shapes, devices
 
 def test_shapes_and_generation(gen):
@@ -266,6 +432,19 @@ _m = vae.VAE(6, 2, 4)
     (lambda: _m(torch.zeros(2, 6), generator=0), TypeError, "generator must be a torch.Generator"),
     (lambda: _m.decode(torch.zeros(2, 3)), ValueError, "z must have last dimension 2"),
     (lambda: vae.VAE(784, 0), ValueError, "z_dim must be >= 1"),
+    (lambda: vae.VAE(784, 2, likelihood="poisson"), ValueError, "likelihood must be one of"),
+    (lambda: vae.VAE(784, 2, likelihood="gaussian", x_std=0.0), ValueError, "x_std must be > 0"),
+    (lambda: vae.gaussian_log_likelihood(torch.zeros(2, 3), torch.zeros(2, 4), 1.0), ValueError,
+     "mean must have shape"),
+    (lambda: vae.log_marginal_quadrature(vae.VAE(6, 3, 4), torch.zeros(2, 6)), ValueError,
+     "needs z_dim = 1 or 2"),
+    (lambda: vae.latent_activity(torch.zeros(1, 3)), ValueError, "at least 2 rows"),
+    (lambda: vae.linear_vae_kl(torch.tensor([1.0, -0.5]), 1.0), ValueError, "eigvals must be >= 0"),
+    (lambda: vae.linear_vae_kl(torch.tensor([1.0]), 0.0), ValueError, "noise_var must be > 0"),
+    (lambda: vae.LinearGaussian(torch.zeros(3, 2), torch.zeros(4), 1.0), ValueError,
+     "b must have last dimension 3"),
+    (lambda: vae.LinearGaussian(torch.zeros(3, 2), torch.zeros(3), -1.0), ValueError,
+     "noise_var must be > 0"),
     (lambda: vae.reparameterize(torch.zeros(2, 3), torch.zeros(2, 2)), ValueError,
      "mu and logvar must share a shape"),
     (lambda: vae.gaussian_kl(torch.zeros(3), torch.zeros(4)), ValueError, "must share a shape"),
