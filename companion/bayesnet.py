@@ -32,7 +32,8 @@ $E(x) = \sum_i -\log P(x_i \mid \mathrm{pa}_i)$, with $P(x) = e^{-E(x)}$ and $Z 
   (maximum likelihood, or a Dirichlet prior).
 * Builders: :func:`sprinkler`, :func:`asia`, :func:`random_network`, :func:`hmm_network`,
   :func:`sigmoid_belief_network`, with :func:`hmm_forward` for comparison;
-  :func:`from_pgmpy` converts pgmpy's networks.
+  :func:`from_pgmpy` and :func:`to_pgmpy` convert from and to pgmpy, and
+  :func:`pgmpy_query` asks pgmpy for a posterior (an independent check).
 * The coin of the four-step Bayesian analysis: :func:`beta_posterior`,
   :func:`beta_summary`, :func:`beta_log_density`, :func:`coin_logit_energy`.
 
@@ -88,10 +89,12 @@ __all__ = [
     "likelihood_log_weights",
     "likelihood_weighting",
     "markov_blanket_conditional",
+    "pgmpy_query",
     "random_network",
     "sigmoid_belief_network",
     "single_site_components",
     "sprinkler",
+    "to_pgmpy",
     "variable_elimination",
 ]
 
@@ -1198,6 +1201,56 @@ def asia(noise: float = 0.0) -> BayesianNetwork:
         Node("xray", yn, ("either",), [row(0.98), row(0.05)]),
         Node("dysp", yn, ("bronc", "either"), [[row(0.9), row(0.8)], [row(0.7), row(0.1)]]),
     ])
+
+
+def to_pgmpy(net: BayesianNetwork):
+    """The network as a pgmpy ``DiscreteBayesianNetwork`` (pgmpy must be installed), for
+    cross-checks with an independent implementation. pgmpy's table of a variable is
+    (variable, parents...) with the first parent varying slowest; ours is
+    (parents..., variable)."""
+    import warnings
+
+    if not isinstance(net, BayesianNetwork):
+        raise TypeError(f"net must be a BayesianNetwork, got {type(net).__name__}")
+    with warnings.catch_warnings():                    # pgmpy warns about deprecations
+        warnings.simplefilter("ignore")
+        from pgmpy.factors.discrete import TabularCPD
+        from pgmpy.models import DiscreteBayesianNetwork
+    model = DiscreteBayesianNetwork()
+    model.add_nodes_from(net.names)
+    model.add_edges_from((p, c) for c in net.names for p in net.parents[c])
+    for name in net.names:
+        pa = list(net.parents[name])
+        values = net.cpt[name].reshape(-1, net.card[name]).T.numpy()
+        model.add_cpds(TabularCPD(name, net.card[name], values, evidence=pa or None,
+                                  evidence_card=[net.card[p] for p in pa] or None,
+                                  state_names={v: list(net.states[v]) for v in pa + [name]}))
+    if not model.check_model():
+        raise ValueError("pgmpy does not accept the converted network")
+    return model
+
+
+def pgmpy_query(net: BayesianNetwork, query: Union[str, Sequence[str]],
+                evidence: Evidence = None) -> Factor:
+    r"""$P(\text{query} \mid e)$ computed by pgmpy's ``VariableElimination`` on
+    :func:`to_pgmpy` of ``net``: an independent implementation, for cross-checks (pgmpy
+    must be installed). Returns a :class:`Factor` over ``query``, in that order."""
+    import warnings
+
+    query_t, ev = _check_query(net, query, evidence)
+    model = to_pgmpy(net)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pgmpy.inference import VariableElimination
+
+        named = {v: net.states[v][j] for v, j in ev.items()}
+        q = VariableElimination(model).query(list(query_t), evidence=named or None,
+                                             show_progress=False)
+    table = torch.as_tensor(q.values, dtype=DTYPE).permute([q.variables.index(v) for v in query_t])
+    for k, v in enumerate(query_t):                    # pgmpy's state order -> ours
+        order = [q.state_names[v].index(s) for s in net.states[v]]
+        table = table.index_select(k, torch.tensor(order))
+    return Factor(query_t, [net.states[v] for v in query_t], table)
 
 
 def from_pgmpy(model) -> BayesianNetwork:

@@ -13,7 +13,6 @@ from helpers import within_se
 
 with warnings.catch_warnings():          # pgmpy warns about deprecations on import
     warnings.simplefilter("ignore")
-    from pgmpy.factors.discrete import TabularCPD
     from pgmpy.inference import VariableElimination
     from pgmpy.models import DiscreteBayesianNetwork
 
@@ -21,18 +20,10 @@ FT = ("F", "T")
 
 
 def to_pgmpy(net: bn.BayesianNetwork) -> DiscreteBayesianNetwork:
-    """The same network in pgmpy. Our CPT is (parents..., child) with rows summing to 1;
-    pgmpy's values are (child, product of parents) with the first parent varying slowest."""
-    model = DiscreteBayesianNetwork()
-    model.add_nodes_from(net.names)
-    model.add_edges_from((p, c) for c in net.names for p in net.parents[c])
-    for name in net.names:
-        pa = list(net.parents[name])
-        values = net.cpt[name].reshape(-1, net.card[name]).T.numpy()
-        model.add_cpds(TabularCPD(name, net.card[name], values, evidence=pa or None,
-                                  evidence_card=[net.card[p] for p in pa] or None,
-                                  state_names={v: list(net.states[v]) for v in pa + [name]}))
-    assert model.check_model()
+    """The companion's converter; the round trip through from_pgmpy, pgmpy's bundled Asia
+    network and every query compared below check it."""
+    model = bn.to_pgmpy(net)
+    assert isinstance(model, DiscreteBayesianNetwork) and model.check_model()
     return model
 
 
@@ -456,6 +447,15 @@ def test_asia_is_pgmpys_bundled_network():
     noisy = bn.asia(noise=0.1)
     assert bn.deterministic_nodes(noisy) == ()
     assert abs(noisy.cpt["either"][1, 1, 0].item() - 0.1) < 1e-15   # lung=no, tub=no: yes w.p. eps
+
+
+def test_pgmpy_query_reorders_pgmpys_answer(networks):
+    net = networks["random6"]
+    infer = VariableElimination(to_pgmpy(net))
+    for query, ev in [(("X5", "X0"), {"X2": "s1"}), (("X3",), {})]:
+        got = bn.pgmpy_query(net, query, ev)
+        assert got.variables == query
+        assert torch.allclose(got.table, pgmpy_query(infer, query, ev), atol=1e-12)
 
 
 def test_from_pgmpy_keeps_the_tables(networks):
