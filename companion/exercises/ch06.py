@@ -381,4 +381,4 @@ value_exercise(
     hint="the exact KL divergence is in the title of each frame; find the first scale at which "
          "it drops below 0.01 nats.",
     show=lambda w: f"Weights of about {w:g} are needed: a pixel that should be off is on with "
-                   "probability sigma(-w/2), and there are 16 of them.")
+                   "probability sigma(-w/2), and most of the 16 pixels should be off.")
