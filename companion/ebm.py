@@ -10,6 +10,8 @@ samples up (the negative phase). *Contrastive methods* approximate the negative 
 samples: from MCMC (:class:`LangevinEBM`, contrastive divergence in
 :mod:`companion.boltzmann`, :func:`contrastive_backprop_loss`), from a known noise
 distribution (:class:`NCEModel`), or from pairs of inputs (:func:`siamese_loss`).
+Score matching (:func:`score_matching_loss`) needs no negatives at all: it fits
+$\nabla_x E$ and never meets the normaliser.
 *Regularised latent-variable methods* instead limit the volume of low energy:
 :class:`SparseCoding`. The module also holds the small directed model used for comparison
 (:class:`SigmoidBeliefNet`) and the energy forms of mixtures and products of experts.
@@ -43,6 +45,7 @@ __all__ = [
     "mixture_energy",
     "mlp",
     "product_energy",
+    "score_matching_loss",
     "siamese_loss",
 ]
 
@@ -237,6 +240,31 @@ class NCEModel(nn.Module):
         g_noise = self.log_prob(x_noise) - noise_log_prob(x_noise) - math.log(nu)
         return -(nn.functional.logsigmoid(g_data).mean()
                  + nu * nn.functional.logsigmoid(-g_noise).mean())
+
+
+def score_matching_loss(energy_fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
+    r"""Hyvärinen's (2005) score-matching objective for the model $p \propto e^{-E}$:
+
+    $$J(\theta) = \frac1B \sum_b \Big[\tfrac12\lVert\nabla_x E_\theta(x_b)\rVert^2
+      - \Delta_x E_\theta(x_b)\Big],$$
+
+    which equals $\tfrac12\,\mathbb E\lVert \nabla_x \log p_\theta - \nabla_x \log
+    p_{\text{data}}\rVert^2$ up to a constant that does not depend on $\theta$ (integration
+    by parts). The model's score $-\nabla_x E$ does not involve $Z_\theta$, so neither does
+    $J$. ``x``: (B, d) data; the Laplacian $\Delta_x E = \sum_i \partial^2 E / \partial x_i^2$
+    is computed exactly by autograd, one coordinate at a time (d backward passes: small d
+    only). The result is differentiable with respect to the parameters of ``energy_fn``.
+    """
+    check_callable("energy_fn", energy_fn)
+    check_tensor("x", x, ndim=2, floating=True, min_batch=1)
+    x = x.detach().requires_grad_(True)
+    e = energy_fn(x)
+    if not isinstance(e, Tensor) or e.shape != x.shape[:1]:
+        raise ValueError(f"energy_fn must map x of shape {tuple(x.shape)} to ({x.shape[0]},)")
+    (grad,) = torch.autograd.grad(e.sum(), x, create_graph=True)            # (B, d)
+    laplacian = sum(torch.autograd.grad(grad[:, i].sum(), x, create_graph=True)[0][:, i]
+                    for i in range(x.shape[1]))                               # (B,)
+    return (0.5 * (grad**2).sum(1) - laplacian).mean()
 
 
 def make_pairs(labels: Tensor, generator: Optional[torch.Generator] = None,

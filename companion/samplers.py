@@ -7,6 +7,8 @@ independent chain. Randomness comes from an explicit ``torch.Generator``.
 
 * :func:`langevin`: the unadjusted Langevin algorithm,
   $x_{t+1} = x_t - \eta \nabla E(x_t) + \sqrt{2\eta}\,\xi_t$, $\xi_t \sim \mathcal N(0, I)$.
+* :func:`mala`: the Metropolis-adjusted Langevin algorithm: a Langevin step as the
+  proposal, accepted or rejected so that $e^{-E}$ is exactly stationary.
 * :func:`metropolis_hastings`: random-walk Metropolis with a Gaussian proposal.
 * :func:`gibbs`: single-site Gibbs sampling for states whose coordinates take a few
   discrete values (binary units, spins).
@@ -25,7 +27,7 @@ from ._checks import (check_callable, check_generator, check_int, check_number,
                       check_probability, check_tensor)
 from .seeding import rand, randn, randperm
 
-__all__ = ["ReplayBuffer", "energy_and_grad", "gibbs", "langevin", "metropolis_hastings"]
+__all__ = ["ReplayBuffer", "energy_and_grad", "gibbs", "langevin", "mala", "metropolis_hastings"]
 
 EnergyFn = Callable[[Tensor], Tensor]
 
@@ -105,6 +107,67 @@ def langevin(energy_fn: EnergyFn, x0: Tensor, *, n_steps: int, step_size: float,
     return x
 
 
+def _metropolis_test(log_a: Tensor, x: Tensor, generator: Optional[torch.Generator]
+                     ) -> tuple[Tensor, Tensor]:
+    """Accept each chain's proposal with probability min(1, exp(log_a)): returns the (B,)
+    decisions and the same as a mask that broadcasts against ``x`` (B, ...)."""
+    log_u = rand(log_a.shape, generator, x.device, log_a.dtype).clamp_min(1e-30).log()
+    accept = log_u < log_a
+    return accept, accept.view(-1, *([1] * (x.dim() - 1)))
+
+
+def _chain_result(x: Tensor, accepted: Tensor, n_steps: int, path: Optional[list]):
+    """``(x, acceptance_rate)``, and the stacked trajectory when one was kept."""
+    rate = (accepted / max(1, n_steps * x.shape[0])).item()
+    if path is not None:
+        return x, rate, torch.stack(path)
+    return x, rate
+
+
+def mala(energy_fn: EnergyFn, x0: Tensor, *, n_steps: int, step_size: float,
+         generator: Optional[torch.Generator] = None, return_trajectory: bool = False):
+    r"""The Metropolis-adjusted Langevin algorithm (MALA) targeting $p(x) \propto e^{-E(x)}$.
+
+    Each step proposes a Langevin move and corrects it by a Metropolis-Hastings test:
+
+    $$x' = x - \eta\,\nabla E(x) + \sqrt{2\eta}\,\xi,\qquad
+      \log a = -E(x') + E(x) - \frac{\lVert x - x' + \eta\nabla E(x')\rVert^2
+      - \lVert x' - x + \eta\nabla E(x)\rVert^2}{4\eta},$$
+
+    accepting $x'$ with probability $\min(1, a)$. The proposal is the step of
+    :func:`langevin`; the test makes the chain reversible with respect to $e^{-E}$, so the
+    discretisation bias of the unadjusted algorithm is gone at every step size $\eta$
+    (Roberts and Tweedie, 1996). Each row of ``x0`` (B, ...) is an independent chain.
+
+    Returns ``(x, acceptance_rate)``, or ``(x, acceptance_rate, trajectory)`` with
+    ``return_trajectory`` (trajectory: (n_steps + 1, *x0.shape)).
+    """
+    check_callable("energy_fn", energy_fn)
+    check_tensor("x0", x0, floating=True, min_batch=1)
+    n_steps = check_int("n_steps", n_steps, min_value=0)
+    step_size = check_number("step_size", step_size, positive=True)
+    check_generator("generator", generator)
+    eta = step_size
+    x = x0.detach().clone()
+    e, grad = energy_and_grad(energy_fn, x)
+    dims = tuple(range(1, x.dim()))
+    accepted = torch.zeros((), device=x.device)
+    path = [x] if return_trajectory else None
+    for _ in range(n_steps):
+        prop = x - eta * grad + math.sqrt(2 * eta) * randn(x.shape, generator, x.device, x.dtype)
+        e_prop, grad_prop = energy_and_grad(energy_fn, prop)
+        log_q_forward = -((prop - x + eta * grad) ** 2).sum(dims) / (4 * eta)   # log q(x'|x)
+        log_q_reverse = -((x - prop + eta * grad_prop) ** 2).sum(dims) / (4 * eta)  # log q(x|x')
+        accept, mask = _metropolis_test(-e_prop + e + log_q_reverse - log_q_forward, x, generator)
+        x = torch.where(mask, prop, x)
+        e = torch.where(accept, e_prop, e)
+        grad = torch.where(mask, grad_prop, grad)
+        accepted += accept.sum()
+        if path is not None:
+            path.append(x)
+    return _chain_result(x, accepted, n_steps, path)
+
+
 @torch.no_grad()
 def metropolis_hastings(energy_fn: EnergyFn, x0: Tensor, *, n_steps: int, proposal_std: float,
                         generator: Optional[torch.Generator] = None, beta: float = 1.0,
@@ -131,18 +194,13 @@ def metropolis_hastings(energy_fn: EnergyFn, x0: Tensor, *, n_steps: int, propos
     for _ in range(n_steps):
         proposal = x + proposal_std * randn(x.shape, generator, x.device, x.dtype)
         e_new = _energies(energy_fn, proposal)
-        log_u = rand(e.shape, generator, x.device, e.dtype).clamp_min(1e-30).log()
-        accept = log_u < -beta * (e_new - e)
-        mask = accept.view(-1, *([1] * (x.dim() - 1)))
+        accept, mask = _metropolis_test(-beta * (e_new - e), x, generator)
         x = torch.where(mask, proposal, x)
         e = torch.where(accept, e_new, e)
         accepted += accept.sum()
         if path is not None:
             path.append(x)
-    rate = (accepted / max(1, n_steps * x.shape[0])).item()
-    if path is not None:
-        return x, rate, torch.stack(path)
-    return x, rate
+    return _chain_result(x, accepted, n_steps, path)
 
 
 @torch.no_grad()

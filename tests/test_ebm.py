@@ -98,6 +98,58 @@ def test_nce_learns_the_normaliser_of_a_gaussian():
     assert abs(model.log_z.item() - math.log(math.sqrt(2 * math.pi) * s)) < 0.05
 
 
+def test_score_matching_loss_is_the_fisher_divergence_up_to_a_constant():
+    # J(theta) = 1/2 E|grad log p_theta - grad log p_data|^2 + const: for Gaussian data
+    # (score -x) and a Gaussian model N(m, s^2) the Fisher divergence is known in closed
+    # form, so J(model) - J(true model) must equal it (up to Monte Carlo error)
+    g = torch.Generator().manual_seed(4)
+    x = torch.randn(200000, 1, generator=g, dtype=torch.float64)
+
+    def gaussian(m, s):
+        return lambda z: 0.5 * ((z[:, 0] - m) / s) ** 2
+
+    j_true = ebm.score_matching_loss(gaussian(0.0, 1.0), x).item()
+    for m, s in [(0.5, 1.0), (0.0, 2.0), (-1.0, 0.7)]:
+        # score difference: -(x - m)/s^2 + x = x (1 - 1/s^2) + m/s^2; E[x] = 0, E[x^2] = 1
+        fisher = 0.5 * ((1 - 1 / s**2) ** 2 + (m / s**2) ** 2)
+        got = ebm.score_matching_loss(gaussian(m, s), x).item() - j_true
+        assert abs(got - fisher) < 0.02 * max(fisher, 0.1), (m, s, got, fisher)
+
+
+def test_score_matching_laplacian_agrees_with_a_hand_derived_one():
+    g = torch.Generator().manual_seed(5)
+    x = torch.randn(50, 3, generator=g, dtype=torch.float64)
+    w = torch.randn(3, generator=g, dtype=torch.float64, requires_grad=True)
+    energy = lambda z: (torch.cosh(z @ w)).log()           # noqa: E731 - E = log cosh(w.x)
+    loss = ebm.score_matching_loss(energy, x)
+    u = x @ w
+    # grad E = tanh(u) w, Laplacian = (1 - tanh(u)^2) |w|^2
+    want = (0.5 * torch.tanh(u) ** 2 * (w**2).sum() - (1 - torch.tanh(u) ** 2) * (w**2).sum()).mean()
+    assert torch.allclose(loss, want)
+    (grad_auto,) = torch.autograd.grad(loss, w)
+    (grad_want,) = torch.autograd.grad(want, w)
+    assert torch.allclose(grad_auto, grad_want), "differentiable in the parameters"
+
+
+def test_score_matching_recovers_a_gaussian_without_its_normaliser():
+    # for a Gaussian model the score-matching estimate is the sample mean and variance
+    g = torch.Generator().manual_seed(6)
+    x = 1.5 + 0.6 * torch.randn(5000, 1, generator=g, dtype=torch.float64)
+    m = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    log_s = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([m, log_s], max_iter=200, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = ebm.score_matching_loss(lambda z: 0.5 * ((z[:, 0] - m) / log_s.exp()) ** 2, x)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    assert abs(m.item() - x.mean().item()) < 1e-5
+    assert abs(log_s.exp().item() ** 2 - x.var(unbiased=False).item()) < 1e-5
+
+
 def test_gaussian_noise_agrees_with_scipy():
     mean, cov = torch.tensor([1.0, -1.0]), torch.tensor([[2.0, 0.3], [0.3, 0.5]])
     noise = ebm.GaussianNoise(mean, cov)
@@ -217,6 +269,10 @@ def test_mixture_and_product_energies():
     (lambda: ebm.SparseCoding(10, 5).dictionary_step(torch.zeros(4, 10), torch.zeros(3, 5), 0.1),
      ValueError, "z must hold one code per row of x"),
     (lambda: ebm.NCEModel(lambda x: x), TypeError, "energy must be a torch.nn.Module"),
+    (lambda: ebm.score_matching_loss(lambda x: x, torch.zeros(3, 2)), ValueError,
+     "energy_fn must map x of shape"),
+    (lambda: ebm.score_matching_loss(lambda x: x.sum(1), torch.zeros(3)), ValueError,
+     "x must have 2 dimensions"),
     (lambda: ebm.mixture_energy([torch.zeros(3)] * 2, [0.5, 0.6]), ValueError,
      "weights must be 2 non-negative numbers summing to 1"),
     (lambda: ebm.product_energy([]), ValueError, "energies must hold at least one tensor"),

@@ -79,6 +79,64 @@ def test_metropolis_hastings_tempering(gen):
     check_moments(x, MU, SIGMA**2 / 4)
 
 
+def test_mala_removes_the_langevin_bias_on_a_gaussian(gen):
+    # at a step size where the unadjusted chain's variance is off by a third (or more),
+    # the Metropolis-adjusted chain samples the target exactly
+    eta = 0.5
+    x0 = 3 * randn((8000, 2), gen)                      # far from the target
+    x, rate = samplers.mala(gaussian_energy, x0, n_steps=300, step_size=eta, generator=gen)
+    check_moments(x, MU, SIGMA**2)
+    assert 0.3 < rate < 1.0
+    # the bias MALA removes: for N(0, 1) the unadjusted chain's variance is 1 / (1 - eta / 2)
+    standard = lambda x: 0.5 * (x**2).sum(1)       # noqa: E731
+    y, _ = samplers.mala(standard, x0[:, :1], n_steps=300, step_size=eta, generator=gen)
+    biased = samplers.langevin(standard, x0[:, :1], n_steps=300, step_size=eta, generator=gen)
+    n = x0.shape[0]
+    assert within_se(y.var().item(), 1.0, (2 / n) ** 0.5)
+    assert within_se(biased.var().item(), 1 / (1 - eta / 2), (2 / n) ** 0.5 / (1 - eta / 2))
+
+
+def test_mala_matches_quadrature_on_a_bimodal_target(gen):
+    # a mixture of two Gaussians (means -1.5 and 1.5, sd 0.5), started at exact draws: the
+    # chains must keep the target's second and fourth moments at a step size where the
+    # unadjusted chain visibly broadens each mode
+    def mixture(x):
+        z = torch.stack([-(x[:, 0] - 1.5) ** 2, -(x[:, 0] + 1.5) ** 2]) / (2 * 0.25)
+        return -torch.logsumexp(z, dim=0)
+    y = torch.linspace(-5, 5, 40001, dtype=torch.float64)
+    p = torch.exp(-mixture(y[:, None]))
+    p = p / p.sum()
+    m2, m4 = (p * y**2).sum().item(), (p * y**4).sum().item()
+    sign = torch.where(torch.rand(20000, generator=gen) < 0.5, 1.0, -1.0).double()
+    x0 = (1.5 * sign + 0.5 * torch.randn(20000, generator=gen, dtype=torch.float64))[:, None]
+    x, rate = samplers.mala(mixture, x0, n_steps=200, step_size=0.3, generator=gen)
+    n = x.shape[0]
+    assert within_se((x**2).mean().item(), m2, ((m4 - m2**2) / n) ** 0.5)
+    assert 0.5 < rate < 0.95
+    ula = samplers.langevin(mixture, x0, n_steps=200, step_size=0.3, generator=gen)
+    assert (ula**2).mean().item() > m2 + 10 * ((m4 - m2**2) / n) ** 0.5
+
+
+def test_mala_acceptance_is_the_metropolis_hastings_ratio():
+    # one step with a fixed proposal: for a quadratic energy the acceptance probability
+    # can be written out by hand (Gaussian proposal densities in both directions)
+    g = torch.Generator().manual_seed(5)
+    x0 = torch.tensor([[0.2]], dtype=torch.float64)
+    eta = 0.8
+    energy = lambda x: 2.0 * x[:, 0] ** 2          # noqa: E731 - E'(x) = 4x
+    n = 20000
+    x, rate = samplers.mala(energy, x0.expand(n, 1).clone(), n_steps=1, step_size=eta, generator=g)
+    # the exact acceptance probability, by quadrature over the proposal
+    xp = torch.linspace(-8, 8, 200001, dtype=torch.float64)
+    mean_f = x0[0, 0] - eta * 4 * x0[0, 0]
+    q_f = torch.exp(-(xp - mean_f) ** 2 / (4 * eta)) / math.sqrt(4 * math.pi * eta)
+    log_a = (-2 * xp**2 + 2 * x0[0, 0] ** 2 - (x0[0, 0] - xp + eta * 4 * xp) ** 2 / (4 * eta)
+             + (xp - mean_f) ** 2 / (4 * eta))
+    exact = (q_f * torch.exp(log_a.clamp(max=0.0))).sum() * (xp[1] - xp[0])
+    assert within_se(rate, exact.item(), (exact.item() * (1 - exact.item()) / n) ** 0.5)
+    assert x.shape == (n, 1)
+
+
 def _ising(J, h):
     def energy(s):
         return -0.5 * torch.einsum("bi,ij,bj->b", s, J, s) - s @ h
@@ -149,6 +207,10 @@ def test_replay_buffer_restarts_at_the_requested_rate(gen):
      TypeError, "energy_fn must be callable"),
     (lambda: samplers.metropolis_hastings(gaussian_energy, torch.zeros(2, 2), n_steps=1,
                                           proposal_std=-1), ValueError, "proposal_std must be > 0"),
+    (lambda: samplers.mala(gaussian_energy, torch.zeros(2, 2), n_steps=1, step_size=0),
+     ValueError, "step_size must be > 0"),
+    (lambda: samplers.mala(lambda x: x, torch.zeros(2, 2), n_steps=1, step_size=0.1),
+     ValueError, "energy_fn must map a batch"),
     (lambda: samplers.gibbs(gaussian_energy, torch.full((2, 2), 0.5), n_sweeps=1),
      ValueError, "x0 must contain only the values"),
     (lambda: samplers.gibbs(gaussian_energy, torch.zeros(2, 2), n_sweeps=1, values=(1.0,)),
