@@ -38,7 +38,7 @@ from . import modern_hopfield as mh
 from . import samplers
 from ._checks import (check_callable, check_generator, check_int, check_number,
                       check_probability, check_tensor)
-from .seeding import randint, randn
+from .seeding import randint, randn, randperm
 
 __all__ = [
     "DigitClassifier",
@@ -49,7 +49,9 @@ __all__ = [
     "Schedule",
     "annealed_langevin",
     "class_spread",
+    "copy_ratio",
     "ddpm_loss",
+    "denoiser_weights",
     "ddpm_sample",
     "dsm_loss",
     "elbo_weight",
@@ -586,6 +588,15 @@ def _check_memory(x_t: Tensor, train: Tensor, alpha_bar) -> float:
     return ab
 
 
+def denoiser_weights(x_t: Tensor, train: Tensor, alpha_bar: float) -> Tensor:
+    r"""The posterior probabilities $p(x_0 = y_i \mid x_t)$ of the N training points:
+    $\operatorname{softmax}_i\big(-\lVert x_t - \sqrt{\bar\alpha}\,y_i\rVert^2 /
+    2(1 - \bar\alpha)\big)$, (B, N); the weights of :func:`ideal_denoiser`."""
+    ab = _check_memory(x_t, train, alpha_bar)
+    logits = -torch.cdist(x_t, math.sqrt(ab) * train) ** 2 / (2 * (1 - ab))
+    return torch.softmax(logits, dim=-1)
+
+
 def ideal_denoiser(x_t: Tensor, train: Tensor, alpha_bar: float) -> Tensor:
     r"""$E[x_0 \mid x_t]$ when $x_0$ is drawn uniformly from the N rows of ``train`` and
     $x_t = \sqrt{\bar\alpha}\,x_0 + \sqrt{1 - \bar\alpha}\,\varepsilon$:
@@ -596,9 +607,7 @@ def ideal_denoiser(x_t: Tensor, train: Tensor, alpha_bar: float) -> Tensor:
     ``x_t`` (B, d), ``train`` (N, d); returns (B, d). It is the minimiser of the denoising
     loss over *all* functions, so a model that reaches it can only return training points.
     """
-    ab = _check_memory(x_t, train, alpha_bar)
-    logits = -torch.cdist(x_t, math.sqrt(ab) * train) ** 2 / (2 * (1 - ab))
-    return torch.softmax(logits, dim=-1) @ train
+    return denoiser_weights(x_t, train, alpha_bar) @ train
 
 
 def hopfield_beta(alpha_bar: float) -> float:
@@ -655,6 +664,26 @@ def nearest_distance(x: Tensor, reference: Tensor, chunk: int = 1024) -> Tensor:
     chunk = check_int("chunk", chunk, min_value=1)
     return torch.cat([torch.cdist(x[i:i + chunk], reference).min(-1).values
                       for i in range(0, x.shape[0], chunk)]) if len(x) else x.new_zeros(0)
+
+
+def copy_ratio(x: Tensor, train: Tensor, held_out: Tensor, n_draws: int = 1,
+               generator: Optional[torch.Generator] = None) -> float:
+    r"""How much closer samples are to the training set than to fresh data: the median, over
+    the samples ``x`` (B, d) and ``n_draws`` random subsets $H$ of ``held_out`` with as many
+    points as ``train`` (N, d), of $d(x, \text{train}) / d(x, H)$, the distances to the
+    nearest point. Near 0: the samples are copies; near 1: they are as new as fresh data."""
+    check_tensor("held_out", held_out, ndim=2, floating=True)
+    n = check_tensor("train", train, ndim=2, floating=True, min_batch=1).shape[0]
+    if held_out.shape[0] < n:
+        raise ValueError(f"held_out must hold at least as many points as train ({n}), got "
+                         f"{held_out.shape[0]}")
+    n_draws = check_int("n_draws", n_draws, min_value=1)
+    d_train = nearest_distance(x, train)
+    ratios = []
+    for _ in range(n_draws):
+        pick = randperm(held_out.shape[0], generator, held_out.device)[:n]
+        ratios.append(d_train / nearest_distance(x, held_out[pick]))
+    return torch.cat(ratios).median().item()
 
 
 # ----------------------------------------------------------------------------------------

@@ -329,3 +329,14 @@ def test_bad_input_raises_naming_the_argument():
         df.q_sample(torch.zeros(2, 2), 1, s, eps=torch.zeros(3, 2))
     with pytest.raises(ValueError, match="sigma_max must exceed"):
         df.geometric_noise_levels(1.0, 2.0, 5)
+
+
+def test_copy_ratio_tells_copies_from_fresh_samples():
+    pool = torch.randn(4000, 2, generator=gen(7))
+    train, held = pool[:50], pool[50:]
+    copies = train[torch.randint(0, 50, (200,), generator=gen(8))] + 1e-3
+    fresh = torch.randn(200, 2, generator=gen(9))
+    assert df.copy_ratio(copies, train, held, n_draws=10, generator=gen()) < 0.01
+    assert 0.7 < df.copy_ratio(fresh, train, held, n_draws=10, generator=gen()) < 1.4
+    with pytest.raises(ValueError, match="held_out must hold at least"):
+        df.copy_ratio(fresh, pool, train)
