@@ -16,6 +16,14 @@ can be computed exactly by enumerating the hidden configurations:
 :meth:`HelmholtzMachine.log_marginal`, :meth:`HelmholtzMachine.free_energy`,
 :meth:`HelmholtzMachine.enumerate_hidden` and :func:`kl_divergence`.
 
+The gradient of the free energy with respect to the recognition weights, which the sleep
+phase stands in for, has an unbiased score-function (REINFORCE) estimate,
+:func:`score_function_gradient`, whose exact mean and variance :func:`score_function_moments`
+computes by enumeration. Small hand-built machines (:func:`bars_machine`,
+:func:`two_cause_machine`) and the factorised densities closest to a posterior in either
+direction of the KL divergence (:func:`factorised_fit`, :func:`factorised_q`) serve the
+chapter's experiments on what the sleep phase gets wrong.
+
 Sign convention of the book: the directed model's energy of a configuration is
 $E(v, h) = -\log p(v, h)$ (its normaliser is 1), and the variational free energy of a
 data vector is $F(v) = \mathbb E_{q(h \mid v)}[E(v, h) + \log q(h \mid v)]
@@ -404,7 +412,7 @@ def score_function_gradient(model: HelmholtzMachine, v: Tensor,
     return [g * signal.view(-1, *[1] * (g.dim() - 1)) for g in recognition_score(model, states)]
 
 
-def _check_distribution(model, images: Tensor, probs: Tensor) -> None:
+def _check_distribution(model: HelmholtzMachine, images: Tensor, probs: Tensor) -> None:
     """A distribution over visible states: ``images`` (K, n_0), ``probs`` (K,) positive, sum 1."""
     _check_model(model)
     check_tensor("images", images, ndim=2, last_dim=model.sizes[0], floating=True)
