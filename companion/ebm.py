@@ -14,7 +14,10 @@ Score matching (:func:`score_matching_loss`) needs no negatives at all: it fits
 $\nabla_x E$ and never meets the normaliser.
 *Regularised latent-variable methods* instead limit the volume of low energy:
 :class:`SparseCoding`. The module also holds the small directed model used for comparison
-(:class:`SigmoidBeliefNet`) and the energy forms of mixtures and products of experts.
+(:class:`SigmoidBeliefNet`), the energy forms of mixtures and products of experts, and two
+small targets for studying samplers: a bimodal RBM whose Gibbs chain mixes slowly
+(:func:`two_mode_rbm`, with its exact autocorrelation :func:`gibbs_autocorrelation`) and a
+mixture of Gaussians (:func:`gaussian_mixture_energy`).
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from torch import Tensor, nn
 from . import samplers
 from ._checks import (check_callable, check_generator, check_int, check_number,
                       check_probability, check_tensor)
-from .boltzmann import all_binary_states
+from .boltzmann import RBM, all_binary_states
 from .seeding import rand, randn, randperm
 
 __all__ = [
@@ -41,12 +44,15 @@ __all__ = [
     "SparseCoding",
     "contrastive_backprop_loss",
     "contrastive_loss",
+    "gaussian_mixture_energy",
+    "gibbs_autocorrelation",
     "make_pairs",
     "mixture_energy",
     "mlp",
     "product_energy",
     "score_matching_loss",
     "siamese_loss",
+    "two_mode_rbm",
 ]
 
 
@@ -456,3 +462,80 @@ def mixture_energy(energies: Sequence[Tensor], weights: Optional[Sequence[float]
         raise ValueError(f"weights must be {k} non-negative numbers summing to 1, got {weights}")
     w = w.to(stacked.device).view(k, *([1] * (stacked.dim() - 1)))
     return -torch.logsumexp(torch.log(w) - stacked, dim=0)
+
+
+# ------------------------------------------------------------------ targets for samplers
+
+def gaussian_mixture_energy(x: Tensor, means: Tensor, std: float) -> Tensor:
+    r"""$E(x) = -\log \sum_k \exp\big(-\lVert x - \mu_k\rVert^2 / 2s^2\big)$: an equal-weight
+    mixture of Gaussians of standard deviation $s$ = ``std``, up to its normaliser.
+
+    ``x``: (B, d); ``means``: (K, d). Returns (B,). Its gradient grows at most linearly, so
+    Langevin chains on it are stable for step sizes below $2s^2$.
+    """
+    check_tensor("x", x, ndim=2, floating=True)
+    check_tensor("means", means, ndim=2, last_dim=x.shape[1], floating=True)
+    std = check_number("std", std, positive=True)
+    sq = ((x[:, None, :] - means.to(x)[None]) ** 2).sum(-1)                 # (B, K)
+    return -torch.logsumexp(-sq / (2 * std**2), dim=1)
+
+
+def two_mode_rbm(n_visible: int = 6, coupling: float = 2.0) -> RBM:
+    r"""An RBM with one hidden unit and two equally likely modes, "mostly off" and "mostly on".
+
+    $W_{i1} = w$, $a_i = -w/2$, $b_1 = -n w / 2$ with $w$ = ``coupling`` and $n$ =
+    ``n_visible``: then $p(v)$ depends only on $s = \sum_i v_i$ and is symmetric under
+    $s \to n - s$. The larger $w$, the less likely the states in between, and the longer a
+    Gibbs chain takes to cross from one mode to the other. Float64.
+    """
+    n_visible = check_int("n_visible", n_visible, min_value=1, max_value=20)
+    w = check_number("coupling", coupling)
+    rbm = RBM(n_visible, 1, init_std=0.0).double()
+    with torch.no_grad():
+        rbm.W.fill_(w)
+        rbm.a.fill_(-w / 2)
+        rbm.b.fill_(-n_visible * w / 2)
+    return rbm
+
+
+@torch.no_grad()
+def gibbs_autocorrelation(rbm: RBM, max_lag: int,
+                          statistic: Optional[Callable[[Tensor], Tensor]] = None) -> Tensor:
+    r"""Exact autocorrelation $\rho_k$, $k = 0, \dots,$ ``max_lag``, of a statistic $f(v)$
+    along an equilibrium block-Gibbs chain ($v \to h \to v$) of a small RBM.
+
+    With $T(v, v') = \sum_h p(h \mid v)\,p(v' \mid h)$ the chain's transition matrix over all
+    $2^D$ visible states and $\pi$ the exact $p(v)$,
+    $\rho_k = \big(\sum_v \pi(v) f(v)\,(T^k f)(v) - m^2\big) / \sigma^2$ with $m$, $\sigma^2$ the
+    mean and variance of $f$ under $\pi$. ``statistic`` maps (N, D) states to (N,) values
+    (default: the number of active units). Small models only (D, H <= 12). Returns
+    (max_lag + 1,), starting with $\rho_0 = 1$.
+    """
+    if not isinstance(rbm, RBM):
+        raise TypeError(f"rbm must be a boltzmann.RBM, got {type(rbm).__name__}")
+    if rbm.n_visible > 12 or rbm.n_hidden > 12:
+        raise ValueError(f"rbm must have at most 12 visible and 12 hidden units for exact "
+                         f"enumeration, got {rbm.n_visible} and {rbm.n_hidden}")
+    max_lag = check_int("max_lag", max_lag, min_value=0)
+    dtype, device = torch.float64, rbm.W.device
+    model = RBM(rbm.n_visible, rbm.n_hidden).to(device, dtype)
+    model.load_state_dict({k: t.to(dtype) for k, t in rbm.state_dict().items()})
+    v = all_binary_states(rbm.n_visible, dtype, device)                     # (2^D, D)
+    h = all_binary_states(rbm.n_hidden, dtype, device)                      # (2^H, H)
+
+    def bernoulli_table(p: Tensor, states: Tensor) -> Tensor:               # (N, 2^K)
+        return torch.exp(states @ p.clamp_min(1e-300).log().T
+                         + (1 - states) @ (1 - p).clamp_min(1e-300).log().T).T
+
+    T = bernoulli_table(model.p_h_given_v(v), h) @ bernoulli_table(model.p_v_given_h(h), v)
+    pi = model.log_prob(v).exp()
+    f = v.sum(1) if statistic is None else statistic(v).to(dtype)
+    m = (pi * f).sum()
+    var = (pi * f**2).sum() - m**2
+    if not var > 0:
+        raise ValueError("the statistic is constant under the RBM's distribution")
+    rho, g = [], f
+    for _ in range(max_lag + 1):
+        rho.append(((pi * f * g).sum() - m**2) / var)
+        g = T @ g
+    return torch.stack(rho)

@@ -241,6 +241,42 @@ def test_mixture_and_product_energies():
     assert torch.allclose(prod, ref, atol=1e-9)
 
 
+def test_two_mode_rbm_is_symmetric_and_its_exact_autocorrelation_matches_simulation():
+    rbm = ebm.two_mode_rbm(6, 2.5)
+    v = all_binary_states(6, torch.float64)
+    p = rbm.log_prob(v).exp().detach()
+    s = v.sum(1)
+    p_s = torch.stack([p[s == k].sum() for k in range(7)])
+    assert torch.allclose(p_s, p_s.flip(0)), "p(s) = p(n - s): two equally likely modes"
+    rho = ebm.gibbs_autocorrelation(rbm, 8)
+    assert rho[0].item() == pytest.approx(1.0) and (rho[1:] < rho[:-1]).all()
+    # simulation: equilibrium chains (exact start), correlation of s_0 and s_k
+    g = torch.Generator().manual_seed(7)
+    n = 40000
+    chains = v[torch.multinomial(p, n, replacement=True, generator=g)]
+    s0 = chains.sum(1)
+    for k in range(1, 9):
+        chains = rbm.gibbs(chains, 1, generator=g)
+        r = torch.corrcoef(torch.stack([s0, chains.sum(1)]))[0, 1].item()
+        assert within_se(r, rho[k].item(), (1 - rho[k].item() ** 2) / n ** 0.5), (k, r, rho[k])
+
+
+def test_gibbs_autocorrelation_of_an_independent_chain_vanishes():
+    # with W = 0 the visible units are redrawn independently at every step: rho_k = 0
+    rbm = ebm.two_mode_rbm(4, 0.0)
+    rho = ebm.gibbs_autocorrelation(rbm, 3)
+    assert torch.allclose(rho, torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=torch.float64), atol=1e-12)
+
+
+def test_gaussian_mixture_energy_is_the_negative_log_mixture_density():
+    means = torch.tensor([[-1.5, 0.0], [1.0, 2.0]], dtype=torch.float64)
+    x = torch.randn(20, 2, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
+    dens = sum(stats.multivariate_normal(m.numpy(), 0.49 * np.eye(2)).pdf(x.numpy()) for m in means)
+    # up to the constant 2 pi s^2 of each (equal-weight) component
+    want = -np.log(dens * 2 * np.pi * 0.49)
+    np.testing.assert_allclose(ebm.gaussian_mixture_energy(x, means, 0.7).numpy(), want, rtol=1e-10)
+
+
 @pytest.mark.parametrize("call, exc, msg", [
     (lambda: ebm.mlp([3]), ValueError, "at least an input and an output"),
     (lambda: ebm.MLPEnergy(2)(torch.zeros(3, 3)), ValueError, "x must have last dimension 2"),
@@ -276,6 +312,13 @@ def test_mixture_and_product_energies():
     (lambda: ebm.mixture_energy([torch.zeros(3)] * 2, [0.5, 0.6]), ValueError,
      "weights must be 2 non-negative numbers summing to 1"),
     (lambda: ebm.product_energy([]), ValueError, "energies must hold at least one tensor"),
+    (lambda: ebm.gibbs_autocorrelation(ebm.two_mode_rbm(13), 3), ValueError,
+     "at most 12 visible"),
+    (lambda: ebm.gibbs_autocorrelation("rbm", 3), TypeError, "rbm must be a boltzmann.RBM"),
+    (lambda: ebm.gaussian_mixture_energy(torch.zeros(3, 2), torch.zeros(2, 3), 1.0), ValueError,
+     "means must have last dimension 2"),
+    (lambda: ebm.gaussian_mixture_energy(torch.zeros(3, 2), torch.zeros(2, 2), 0.0), ValueError,
+     "std must be > 0"),
     (lambda: ebm.SigmoidBeliefNet(3, 30), ValueError, "n_hidden must be <= 20"),
 ])
 def test_bad_input_gets_a_clear_error(call, exc, msg):
