@@ -29,11 +29,13 @@ timed = start=$$(date +%s); $(2); status=$$?; \
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml package-lock.json
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -r requirements.txt
 	$(BIN)/python -m pip install --no-deps --no-build-isolation -e .
+	if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund; \
+	else echo "npm not found: the accessibility checks (axe-core) will be skipped"; fi
 	touch $(STAMP)
 
 # The two real front ends of the live-slider tests, each in its own venv; the kernels they
@@ -64,7 +66,7 @@ build-book:
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
 unit: install
-	$(BIN)/python -m pytest -q tests --ignore=tests/browser --ignore=tests/live
+	$(BIN)/python -m pytest -q --doctest-modules companion tests --ignore=tests/browser --ignore=tests/live
 
 nbval: install
 	rm -rf $(NB_CACHE)

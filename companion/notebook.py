@@ -7,7 +7,7 @@ import re
 import sys
 import textwrap
 
-__all__ = ["in_colab", "show_source"]
+__all__ = ["Listing", "in_colab", "show_source"]
 
 #: listings longer than this many lines are folded (a "show the source" dropdown)
 FOLD_AFTER = 30
@@ -19,7 +19,9 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
-class _Source:
+class Listing:
+    """A source listing: displays as a highlighted code block (folded when long)."""
+
     def __init__(self, code: str, name: str, hidden: int = 0, fold: bool = False):
         self.code, self.name, self.hidden, self.fold = code, name, hidden, fold
 
@@ -92,7 +94,7 @@ def _strip_checks(code: str) -> tuple[str, int]:
     return "\n".join(kept), len(drop)
 
 
-def show_source(obj, *, checks: bool = False, fold: bool | None = None) -> _Source:
+def show_source(obj, *, checks: bool = False, fold: bool | None = None) -> Listing:
     """The source of a function, class or method, displayed as a highlighted code block.
 
     The lines that only validate arguments (calls to ``check_*``) are left out, so the
@@ -113,4 +115,4 @@ def show_source(obj, *, checks: bool = False, fold: bool | None = None) -> _Sour
         code, hidden = _strip_checks(code)
     if fold is None:
         fold = len(code.splitlines()) > FOLD_AFTER
-    return _Source(code, getattr(obj, "__qualname__", repr(obj)), hidden, bool(fold))
+    return Listing(code, getattr(obj, "__qualname__", repr(obj)), hidden, bool(fold))

@@ -14,8 +14,8 @@ mathematics. Derive and explore exercises are checked the same way: the reader p
 derived formula as a function, or the value read off a slider.
 
 The checkers live in one module per chapter (``ch04.py`` for chapter 4), each registering
-its exercises with the builders of :mod:`companion.exercises._core`; all of them are
-imported here.
+its exercises with the builders of ``companion.exercises._core`` (``function_exercise``,
+``value_exercise``, ``custom_exercise``); all of them are imported here.
 """
 from __future__ import annotations
 

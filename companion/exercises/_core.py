@@ -107,6 +107,7 @@ def registry() -> Dict[str, Exercise]:
 
 
 def get(label: str) -> Exercise:
+    """The exercise registered under ``label`` (e.g. ``"04-hebbian"``); a clear error if none."""
     if not isinstance(label, str):
         raise TypeError(f"label must be a string such as '04-hebbian', got {type(label).__name__}")
     if label not in _REGISTRY:
