@@ -52,15 +52,17 @@ def test_sliders_work_without_a_kernel(page, site, name):
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
-def test_launch_buttons_point_at_main(page, site, name):
+def test_launch_buttons_open_the_jupyter_edition_on_main(page, site, name):
+    """Colab and Binder open notebooks/<chapter>.ipynb, the edition without raw MyST."""
     _open(page, site, name)
     repo = CONFIG["repository"]["url"].rstrip("/")
     slug = repo.split("github.com/")[1]
     hrefs = page.eval_on_selector_all("a", "els => els.map(e => e.href)")
-    colab = f"https://colab.research.google.com/github/{slug}/blob/main/chapters/{name}.ipynb"
+    colab = f"https://colab.research.google.com/github/{slug}/blob/main/notebooks/{name}.ipynb"
     assert colab in hrefs, f"no Colab button for {name}"
-    assert any(h.startswith(f"https://mybinder.org/v2/gh/{slug}/main") for h in hrefs), \
-        f"no Binder button for {name}"
+    binder = [h for h in hrefs if h.startswith(f"https://mybinder.org/v2/gh/{slug}/main")]
+    assert binder and all(f"notebooks/{name}.ipynb" in h for h in binder), binder
+    assert (ROOT / "notebooks" / f"{name}.ipynb").exists()
 
 
 def test_the_book_has_sliders(page, site):
