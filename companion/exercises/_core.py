@@ -285,6 +285,14 @@ def _mistake_message(m: Mistake) -> str:
     return f"this looks like the common mistake \"{m.name}\": {m.hint}"
 
 
+def _fresh(args: tuple) -> list:
+    """Each call gets its own copy of the case: tensors cloned (an answer that writes into
+    its input cannot change what the reference sees) and generators cloned with their state
+    (the answer, the reference and each mistake draw the same random numbers)."""
+    return [a.clone() if isinstance(a, torch.Tensor)
+            else a.clone_state() if isinstance(a, torch.Generator) else a for a in args]
+
+
 # --------------------------------------------------------------------------- builders
 def function_exercise(label: str, *, kind: str, section: str,
                       cases: Callable[[torch.Generator], Sequence[tuple]],
@@ -298,17 +306,14 @@ def function_exercise(label: str, *, kind: str, section: str,
 
     def checker(answer, gen):
         args_list = list(cases(gen))
-        outputs = []
-        for args in args_list:
-            got = answer(*[a.clone() if isinstance(a, torch.Tensor) else a for a in args])
-            outputs.append(got)
-        diffs = [close(o, reference(*args), rtol=rtol, atol=atol)
+        outputs = [answer(*_fresh(args)) for args in args_list]
+        diffs = [close(o, reference(*_fresh(args)), rtol=rtol, atol=atol)
                  for o, args in zip(outputs, args_list)]
         if not any(diffs):
             return None
         for m in mistakes:
             try:
-                if all(_matches(o, m.answer(*args), rtol, atol)
+                if all(_matches(o, m.answer(*_fresh(args)), rtol, atol)
                        for o, args in zip(outputs, args_list)):
                     raise Wrong(_mistake_message(m))
             except Wrong:
