@@ -35,6 +35,7 @@ from .boltzmann import RBM, all_binary_states
 from .seeding import rand, randn, randperm
 
 __all__ = [
+    "GaussianEnergy",
     "GaussianNoise",
     "LangevinConfig",
     "LangevinEBM",
@@ -211,6 +212,35 @@ class GaussianNoise:
     def log_prob(self, x: Tensor) -> Tensor:
         check_tensor("x", x, ndim=2, last_dim=self.mean.shape[0], floating=True)
         return self._dist.log_prob(x)
+
+
+class GaussianEnergy(nn.Module):
+    r"""The energy of a Gaussian $\mathcal N(\mu, \Sigma)$ without its normaliser:
+    $E(x) = \tfrac12 (x - \mu)^\top \Sigma^{-1} (x - \mu)$, so that
+    $\log Z = \log\int e^{-E} = \tfrac12 \log\det(2\pi\Sigma)$ is known exactly
+    (:meth:`log_normaliser`): a test case for methods that learn or avoid $Z$.
+    ``mean`` (d,), ``cov`` (d, d) are fixed (buffers, not parameters). Maps (B, d) to (B,)."""
+
+    def __init__(self, mean: Tensor, cov: Tensor):
+        super().__init__()
+        check_tensor("mean", mean, ndim=1, floating=True)
+        check_tensor("cov", cov, ndim=2, floating=True)
+        if cov.shape != (mean.shape[0], mean.shape[0]):
+            raise ValueError(f"cov must have shape {(mean.shape[0], mean.shape[0])}, "
+                             f"got {tuple(cov.shape)}")
+        torch.linalg.cholesky(cov)                  # raises if cov is not positive definite
+        self.register_buffer("mean", mean.clone())
+        self.register_buffer("precision", torch.linalg.inv(cov))
+        self.register_buffer("cov", cov.clone())
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_tensor("x", x, ndim=2, last_dim=self.mean.shape[0], floating=True)
+        d = x - self.mean
+        return 0.5 * ((d @ self.precision) * d).sum(1)
+
+    def log_normaliser(self) -> float:
+        r"""$\log Z = \tfrac12 \log\det(2\pi\Sigma)$."""
+        return 0.5 * torch.logdet(2 * math.pi * self.cov).item()
 
 
 class NCEModel(nn.Module):

@@ -150,6 +150,34 @@ def test_score_matching_recovers_a_gaussian_without_its_normaliser():
     assert abs(log_s.exp().item() ** 2 - x.var(unbiased=False).item()) < 1e-5
 
 
+def test_gaussian_energy_and_its_normaliser_agree_with_scipy():
+    mean = torch.tensor([0.5, -1.0], dtype=torch.float64)
+    cov = torch.tensor([[1.5, 0.4], [0.4, 0.8]], dtype=torch.float64)
+    e = ebm.GaussianEnergy(mean, cov)
+    x = torch.randn(7, 2, generator=torch.Generator().manual_seed(9), dtype=torch.float64)
+    ref = stats.multivariate_normal(mean.numpy(), cov.numpy()).logpdf(x.numpy())
+    np.testing.assert_allclose((-e(x) - e.log_normaliser()).numpy(), ref, rtol=1e-10)
+    assert not list(e.parameters()), "fixed: nothing to learn"
+
+
+def test_nce_learns_the_exact_normaliser_of_a_known_shape():
+    # only c is learned; the energy is the data's own: c must converge to log Z = log 2 pi
+    g = torch.Generator().manual_seed(10)
+    model = ebm.NCEModel(ebm.GaussianEnergy(torch.zeros(2), torch.eye(2)))
+    noise = ebm.GaussianNoise(torch.zeros(2), 2 * torch.eye(2))
+    x, y = torch.randn(40000, 2, generator=g), noise.sample(160000, g)
+    opt = torch.optim.LBFGS([model.log_z], max_iter=50, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = model.loss(x, y, noise.log_prob)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    assert abs(model.log_z.item() - math.log(2 * math.pi)) < 0.03
+
+
 def test_gaussian_noise_agrees_with_scipy():
     mean, cov = torch.tensor([1.0, -1.0]), torch.tensor([[2.0, 0.3], [0.3, 0.5]])
     noise = ebm.GaussianNoise(mean, cov)
@@ -300,6 +328,7 @@ def test_gaussian_mixture_energy_is_the_negative_log_mixture_density():
     (lambda: ebm.SparseCoding(10, 5).init_from_data_(torch.zeros(3, 10)), ValueError,
      "x must hold at least 5 rows"),
     (lambda: ebm.GaussianNoise(torch.zeros(2), torch.eye(3)), ValueError, "cov must have shape"),
+    (lambda: ebm.GaussianEnergy(torch.zeros(2), torch.eye(3)), ValueError, "cov must have shape"),
     (lambda: ebm.GaussianNoise(torch.zeros(2), torch.eye(2)).log_prob(torch.zeros(3)), ValueError,
      "x must have 2 dimensions"),
     (lambda: ebm.SparseCoding(10, 5).dictionary_step(torch.zeros(4, 10), torch.zeros(3, 5), 0.1),
