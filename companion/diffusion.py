@@ -36,8 +36,8 @@ from torch import Tensor, nn
 
 from . import modern_hopfield as mh
 from . import samplers
-from ._checks import (check_callable, check_generator, check_int, check_number,
-                      check_probability, check_tensor)
+from ._checks import (check_callable, check_choice, check_generator, check_int,
+                      check_number, check_probability, check_tensor)
 from .seeding import randint, randn, randperm
 
 __all__ = [
@@ -545,20 +545,36 @@ def ddpm_sample(eps_model: Callable[[Tensor, Tensor], Tensor], n: int, dim: int,
 
 class EpsilonMLP(nn.Module):
     r"""$\varepsilon_\theta(x_t, t)$: an MLP of ``x`` (B, d) with ``n_layers`` hidden layers of
-    width ``hidden`` (SiLU); sinusoidal features of $t/T$ enter every hidden layer through
-    their own linear map. Output (B, d). Its score is
-    $s_\theta(x_t, t) = -\varepsilon_\theta(x_t, t)/\sqrt{1 - \bar\alpha_t}$."""
+    width ``hidden`` (SiLU). Sinusoidal features $\tau$ of $t/T$ modulate every hidden layer
+    through their own linear maps, a scale and a shift (FiLM):
+    $h \leftarrow \operatorname{SiLU}\big((W h + b)(1 + a(\tau)) + c(\tau)\big)$, so the
+    gain of each layer can depend on the noise level. Output (B, d). Its score is
+    $s_\theta(x_t, t) = -\varepsilon_\theta(x_t, t)/\sqrt{1 - \bar\alpha_t}$.
+
+    With ``predict="x0"`` (and the ``schedule``) the MLP's output $D_\theta(x_t, t)$ is a guess
+    of the clean data, and the noise estimate follows from the forward process's identity,
+    $\varepsilon_\theta = (x_t - \sqrt{\bar\alpha_t}\,D_\theta)/\sqrt{1 - \bar\alpha_t}$: the
+    same family of functions of $x_t$, trained with the same loss, but the network itself only
+    has to denoise, as chapter 7's denoising autoencoder does.
+    """
 
     def __init__(self, dim: int, T: int, hidden: int = 128, n_layers: int = 3, n_features: int = 32,
-                 generator: Optional[torch.Generator] = None):
+                 generator: Optional[torch.Generator] = None, predict: str = "eps",
+                 schedule: Optional[Schedule] = None):
         super().__init__()
+        self.predict = check_choice("predict", predict, ("eps", "x0"))
+        if predict == "x0":
+            schedule = _check_schedule(schedule)
+            if schedule.T != T:
+                raise ValueError(f"schedule must have T = {T} steps, got {schedule.T}")
+            self.register_buffer("alpha_bars", schedule.alpha_bars.float())
         self.dim, self.T = check_int("dim", dim, min_value=1), check_int("T", T, min_value=1)
         self.n_features = check_int("n_features", n_features, min_value=2)
         hidden = check_int("hidden", hidden, min_value=1)
         n_layers = check_int("n_layers", n_layers, min_value=1)
         widths = [self.dim] + [hidden] * n_layers
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths, widths[1:]))
-        self.time = nn.ModuleList(nn.Linear(self.n_features, hidden) for _ in range(n_layers))
+        self.time = nn.ModuleList(nn.Linear(self.n_features, 2 * hidden) for _ in range(n_layers))
         self.out = nn.Linear(hidden, self.dim)
         _init_(self, check_generator("generator", generator))
 
@@ -568,8 +584,12 @@ class EpsilonMLP(nn.Module):
         tau = _time_features(4 * c, self.n_features)
         h = x
         for layer, time in zip(self.layers, self.time):
-            h = nn.functional.silu(layer(h) + time(tau))
-        return self.out(h)
+            scale, shift = time(tau).chunk(2, dim=-1)
+            h = nn.functional.silu(layer(h) * (1 + scale) + shift)
+        if self.predict == "eps":
+            return self.out(h)
+        ab = self.alpha_bars.to(x.dtype)[t.to(x.device).long().reshape(-1)].unsqueeze(1)
+        return (x - ab.sqrt() * self.out(h)) / (1 - ab).sqrt()      # eps from the clean guess
 
 
 # ----------------------------------------------------------------------------------------
@@ -711,4 +731,4 @@ def class_spread(probs: Tensor) -> tuple[float, float]:
     check_tensor("probs", probs, ndim=2, floating=True, min_batch=1)
     hist = torch.bincount(probs.argmax(-1), minlength=probs.shape[1]).double() / probs.shape[0]
     nz = hist[hist > 0]
-    return float(-(nz * nz.log()).sum()), float(probs.max(-1).values.mean())
+    return max(0.0, float(-(nz * nz.log()).sum())), float(probs.max(-1).values.mean())

@@ -340,3 +340,21 @@ def test_copy_ratio_tells_copies_from_fresh_samples():
     assert 0.7 < df.copy_ratio(fresh, train, held, n_draws=10, generator=gen()) < 1.4
     with pytest.raises(ValueError, match="held_out must hold at least"):
         df.copy_ratio(fresh, pool, train)
+
+
+def test_clean_image_parametrisation_gives_the_noise_by_the_forward_identity():
+    s = df.linear_schedule(30)
+    model = df.EpsilonMLP(3, 30, hidden=8, n_layers=2, generator=gen(), predict="x0", schedule=s).double()
+    x0 = torch.randn(5, 3, generator=gen(1), dtype=torch.float64)
+    eps = torch.randn(5, 3, generator=gen(2), dtype=torch.float64)
+    t = torch.tensor([1, 5, 10, 20, 30])
+    x_t = df.q_sample(x0, t, s, eps=eps)
+    clean_guess = df.predict_x0(x_t, model(x_t, t), t, s)
+    assert clean_guess.shape == x0.shape
+    # x_t = sqrt(ab) D + sqrt(1 - ab) eps_hat, for any network output D
+    ab = s.alpha_bars[t].unsqueeze(1)
+    assert torch.allclose(ab.sqrt() * clean_guess + (1 - ab).sqrt() * model(x_t, t), x_t, atol=1e-10)
+    with pytest.raises(TypeError, match="schedule"):
+        df.EpsilonMLP(3, 30, predict="x0")
+    with pytest.raises(ValueError, match="predict"):
+        df.EpsilonMLP(3, 30, predict="v")

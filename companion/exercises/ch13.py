@@ -250,7 +250,7 @@ def collapse_step(n_memory: int, steps=tuple(range(50, 1001, 50)), seed: int = 0
 
 value_exercise(
     "13-collapse", kind="explore", section="Memory",
-    expected=lambda: collapse_step(4000), rtol=0, atol=50.5,
-    hint="compute the mean top weight of the ideal denoiser on the grid of steps for 4,000 "
+    expected=lambda: collapse_step(2000), rtol=0, atol=50.5,
+    hint="compute the mean top weight of the ideal denoiser on the grid of steps for 2,000 "
          "training digits; the answer is the largest step at which it exceeds 0.5 (within one "
          "grid step of 50).")
