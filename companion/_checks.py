@@ -89,11 +89,16 @@ def check_generator(name: str, value: Any, *, optional: bool = True) -> Optional
 
 def check_tensor(name: str, value: Any, *, ndim: Optional[int | Sequence[int]] = None,
                  last_dim: Optional[int] = None, floating: bool = False,
-                 min_batch: Optional[int] = None) -> Tensor:
+                 min_batch: Optional[int] = None, finite: bool = True,
+                 nonempty: bool = False) -> Tensor:
     """Raise unless ``value`` is a tensor with the expected number of dimensions.
 
     ``ndim`` may be an int or a sequence of allowed ints; ``last_dim`` fixes the size of
-    the last axis; ``floating`` requires a floating-point dtype.
+    the last axis; ``floating`` requires a floating-point dtype; ``nonempty`` refuses a
+    tensor with no elements. The book's policy for NaN
+    and infinity: a floating tensor that holds either is refused here, at the boundary of
+    the public function, naming the argument (``finite=False`` only where infinity is a
+    legitimate value, e.g. a log-probability of an impossible state).
     """
     if not isinstance(value, Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
@@ -108,6 +113,14 @@ def check_tensor(name: str, value: Any, *, ndim: Optional[int | Sequence[int]] =
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
     if min_batch is not None and (value.dim() == 0 or value.shape[0] < min_batch):
         raise ValueError(f"{name} must hold at least {min_batch} rows, got shape {tuple(value.shape)}")
+    if nonempty and value.numel() == 0:
+        raise ValueError(f"{name} must not be empty, got shape {tuple(value.shape)}")
+    if finite and (value.is_floating_point() or value.is_complex()):
+        bad = ~torch.isfinite(value)
+        if bad.any():
+            n_nan = int(torch.isnan(value).sum())
+            raise ValueError(f"{name} must hold finite values, got {n_nan} NaN and "
+                             f"{int(bad.sum()) - n_nan} infinite entries (shape {tuple(value.shape)})")
     return value
 
 

@@ -217,7 +217,7 @@ def binarize(x: Tensor, threshold: Optional[float] = 0.5,
 def extract_patches(images: Tensor, size: int, n: int,
                     generator: Optional[torch.Generator] = None) -> Tensor:
     """``n`` random ``size`` x ``size`` patches from ``images`` (N, 1, H, W); returns (n, size*size)."""
-    check_tensor("images", images, ndim=4, floating=True)
+    check_tensor("images", images, ndim=4, floating=True, min_batch=1)
     if images.shape[1] != 1:
         raise ValueError(f"images must have one channel, got shape {tuple(images.shape)}")
     _, _, h, w = images.shape
@@ -264,8 +264,9 @@ def ring_mode_stats(samples: Tensor, *, n_modes: int = 8, radius: float = 2.0, s
     nearest centre), ``counts`` (samples near each mode, a list of length ``n_modes``) and
     ``modes_covered`` (modes with at least one near sample).
     """
-    check_tensor("samples", samples, ndim=2, last_dim=2, floating=True)
+    check_tensor("samples", samples, ndim=2, last_dim=2, floating=True, nonempty=True)
     k = check_number("k", k, positive=True)
+    std = check_number("std", std, positive=True)
     centers = ring_centers(n_modes, radius, device=samples.device).to(samples.dtype)
     dist = torch.cdist(samples, centers)                     # (n, K)
     nearest = dist.min(dim=1)

@@ -20,7 +20,8 @@ import torch
 from torch import Tensor
 
 from . import samplers
-from ._checks import check_int, check_interval, check_number, check_same_shape, check_tensor
+from ._checks import (check_callable, check_int, check_interval, check_number, check_same_shape,
+                      check_tensor)
 
 __all__ = [
     "EllipseLVM",
@@ -46,6 +47,13 @@ def gradient_descent(energy_fn: Callable[[Tensor], Tensor], y0: Tensor, *, n_ste
     dynamics at zero temperature ($\beta \to \infty$) is gradient descent. Returns the final
     points (and with ``return_trajectory`` the whole path, (n_steps + 1, *y0.shape)).
     """
+    check_tensor("y0", y0, floating=True, min_batch=1)
+    check_callable("energy_fn", energy_fn)
+    with torch.no_grad():
+        e = energy_fn(y0.detach())
+    if not isinstance(e, Tensor) or e.shape != y0.shape[:1]:
+        raise ValueError(f"energy_fn must map the batch y0 (shape {tuple(y0.shape)}) to one "
+                         f"energy per row, got {tuple(getattr(e, 'shape', ()))}")
     return samplers.langevin(energy_fn, y0, n_steps=n_steps, step_size=step_size,
                              noise_scale=0.0, return_trajectory=return_trajectory)
 
@@ -213,7 +221,7 @@ def free_energy(energies: Tensor, beta: float, dz: float = 1.0) -> Tensor:
     (spacing ``dz``); the sum is the rectangle rule for $\int e^{-\beta E(z)} dz$, computed
     stably with ``logsumexp``.
     """
-    check_tensor("energies", energies, floating=True)
+    check_tensor("energies", energies, floating=True, nonempty=True)
     beta = check_number("beta", beta, positive=True)
     dz = check_number("dz", dz, positive=True)
     return -(torch.logsumexp(-beta * energies, dim=-1) + math.log(dz)) / beta
@@ -225,7 +233,7 @@ def boltzmann(energies: Tensor, beta: float, cell: float = 1.0) -> Tensor:
     ``energies`` holds $E$ at grid points, each standing for a cell of area ``cell``; the
     result has the same shape and satisfies $\sum_j p_j \cdot \text{cell} = 1$.
     """
-    check_tensor("energies", energies, floating=True)
+    check_tensor("energies", energies, floating=True, nonempty=True)
     beta = check_number("beta", beta, positive=True)
     cell = check_number("cell", cell, positive=True)
     flat = torch.softmax(-beta * energies.reshape(-1), dim=0) / cell
@@ -234,7 +242,7 @@ def boltzmann(energies: Tensor, beta: float, cell: float = 1.0) -> Tensor:
 
 def entropy(density: Tensor, cell: float = 1.0) -> float:
     r"""Differential entropy $-\sum_j p_j \log p_j \cdot \text{cell}$ of a density on a grid (nats)."""
-    check_tensor("density", density, floating=True)
+    check_tensor("density", density, floating=True, nonempty=True)
     cell = check_number("cell", cell, positive=True)
     p = density.reshape(-1)
     nz = p > 0
@@ -262,6 +270,10 @@ def laplace_free_energy(e_min: Number, curvature: Number, beta: float) -> Number
     accurate when $\beta E''$ is large (the Gaussian bump is narrow).
     """
     beta = check_number("beta", beta, positive=True)
+    if not isinstance(e_min, Tensor):
+        e_min = check_number("e_min", e_min)
+    if not isinstance(curvature, Tensor):
+        curvature = check_number("curvature", curvature, positive=True)
     if isinstance(curvature, Tensor):
         if (curvature <= 0).any():
             raise ValueError("curvature must be > 0 at a minimum")

@@ -107,8 +107,8 @@ def show_source(obj, *, checks: bool = False, fold: bool | None = None) -> Listi
     try:
         code = inspect.getsource(obj)
     except (TypeError, OSError) as exc:
-        raise TypeError(f"show_source needs a function, class or method defined in Python, "
-                        f"got {type(obj).__name__}") from exc
+        raise TypeError(f"obj must be a function, class or method defined in Python "
+                        f"(show_source shows its source), got {type(obj).__name__}") from exc
     code = textwrap.dedent(code).rstrip()
     hidden = 0
     if not checks:

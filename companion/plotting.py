@@ -29,10 +29,17 @@ __all__ = [
 ArrayLike = Union[Tensor, np.ndarray, Sequence[float]]
 
 
-def _np(x: ArrayLike) -> np.ndarray:
-    if isinstance(x, Tensor):
-        return x.detach().cpu().numpy()
-    return np.asarray(x)
+def _np(x: ArrayLike, name: str) -> np.ndarray:
+    """``x`` as a NumPy array of numbers, refusing NaN and infinity (naming ``name``)."""
+    try:
+        a = x.detach().cpu().numpy() if isinstance(x, Tensor) else np.asarray(x, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}") from exc
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be an array of numbers, got dtype {a.dtype}")
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        raise ValueError(f"{name} must hold finite values, got NaN or infinity")
+    return a
 
 
 def new_axes(ax=None, figsize=(4.5, 4.0)):
@@ -74,6 +81,8 @@ def energy_landscape(energy_fn: Callable[[Tensor], Tensor], *, xlim=(-3, 3), yli
     ``clip_quantile`` caps the colour scale at that quantile of the energy, so that a few
     huge values far from the minima do not wash out the structure near them.
     """
+    check_callable("energy_fn", energy_fn)
+    levels = check_int("levels", levels, min_value=2)
     X, Y, Z = evaluate_on_grid(energy_fn, xlim, ylim, n, device)
     fig, ax = new_axes(ax)
     vmax = float(np.quantile(Z, clip_quantile)) if clip_quantile else float(Z.max())
@@ -93,8 +102,8 @@ def energy_landscape(energy_fn: Callable[[Tensor], Tensor], *, xlim=(-3, 3), yli
 def plot_paths(paths: ArrayLike, ax=None, *, color: str = "white", start_color: str = "red",
                end_color: str = "orange", label: Optional[str] = None, lw: float = 1.2):
     """Draw trajectories ``paths`` of shape (T, B, 2): lines, a dot at each start, a star at each end."""
-    p = _np(paths)
-    if p.ndim != 3 or p.shape[-1] != 2:
+    p = _np(paths, "paths")
+    if p.ndim != 3 or p.shape[-1] != 2 or p.size == 0:
         raise ValueError(f"paths must have shape (T, B, 2), got {p.shape}")
     fig, ax = new_axes(ax)
     for b in range(p.shape[1]):
@@ -111,17 +120,17 @@ def scatter_2d(points: ArrayLike, ax=None, *, labels: Optional[ArrayLike] = None
                alpha: float = 0.5, title: Optional[str] = None, xlabel: str = "$x_1$",
                ylabel: str = "$x_2$", color: str = "C0", label: Optional[str] = None):
     """Scatter plot of 2-D points (n, 2), coloured by integer ``labels`` if given; ``centers`` as crosses."""
-    p = _np(points)
+    p = _np(points, "points")
     if p.ndim != 2 or p.shape[1] != 2:
         raise ValueError(f"points must have shape (n, 2), got {p.shape}")
     fig, ax = new_axes(ax)
     if labels is not None:
-        sc = ax.scatter(p[:, 0], p[:, 1], c=_np(labels), cmap="tab10", s=s, alpha=alpha)
+        sc = ax.scatter(p[:, 0], p[:, 1], c=_np(labels, "labels"), cmap="tab10", s=s, alpha=alpha)
         fig.colorbar(sc, ax=ax, label="label")
     else:
         ax.scatter(p[:, 0], p[:, 1], s=s, alpha=alpha, color=color, label=label)
     if centers is not None:
-        c = _np(centers)
+        c = _np(centers, "centers")
         ax.scatter(c[:, 0], c[:, 1], marker="x", s=60, color="black", label="mode centres")
     if lim is not None:
         ax.set(xlim=(-lim, lim), ylim=(-lim, lim))
@@ -143,7 +152,10 @@ def image_grid(images: Tensor, *, nrow: int = 10, ax=None, title: Optional[str] 
     """
     from torchvision.utils import make_grid
 
-    check_tensor("images", images, ndim=(2, 3, 4))
+    check_tensor("images", images, ndim=(2, 3, 4), nonempty=True)
+    if images.dim() == 4 and images.shape[1] not in (1, 3):
+        raise ValueError(f"images of shape (N, C, H, W) must have 1 or 3 channels, got shape "
+                         f"{tuple(images.shape)}")
     nrow = check_int("nrow", nrow, min_value=1)
     x = images.detach().float().cpu()
     if x.dim() == 2:
@@ -180,8 +192,8 @@ def curves(series: Mapping[str, ArrayLike], *, x: Optional[ArrayLike] = None, ax
         raise TypeError("series must be a non-empty mapping from names to sequences of values")
     fig, ax = new_axes(ax, figsize=(5.5, 3.6))
     for name, values in series.items():
-        v = _np(values)
-        xs = _np(x) if x is not None else np.arange(len(v))
+        v = _np(values, f"series[{name!r}]")
+        xs = _np(x, "x") if x is not None else np.arange(len(v))
         ax.plot(xs, v, marker="o" if markers else None, ms=3, label=name)
     if hline is not None:
         ax.axhline(hline, color="gray", ls="--", lw=1, label=hline_label)
@@ -201,8 +213,9 @@ def histograms(samples: Mapping[str, ArrayLike], *, ax=None, bins: int = 50,
     """Overlaid histograms of named samples (name -> values)."""
     if not isinstance(samples, Mapping) or not samples:
         raise TypeError("samples must be a non-empty mapping from names to arrays")
+    bins = check_int("bins", bins, min_value=1)
     fig, ax = new_axes(ax, figsize=(5.5, 3.6))
-    arrays = {k: _np(v).ravel() for k, v in samples.items()}
+    arrays = {k: _np(v, f"samples[{k!r}]").ravel() for k, v in samples.items()}
     lo = min(a.min() for a in arrays.values())
     hi = max(a.max() for a in arrays.values())
     edges = np.linspace(lo, hi if hi > lo else lo + 1, bins + 1)

@@ -39,7 +39,8 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 def figure_to_png(fig, dpi: int = 80, close: bool = True) -> bytes:
     """Render a matplotlib figure to PNG bytes (without a timestamp, so output is stable)."""
     if not hasattr(fig, "savefig"):
-        raise TypeError(f"expected a matplotlib Figure, got {type(fig).__name__}")
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    dpi = check_int("dpi", dpi, min_value=20, max_value=600)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     if close:

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from ._checks import check_callable, check_generator, check_int, check_number
+from ._checks import check_callable, check_generator, check_int, check_number, check_tensor
 from .seeding import randperm
 
 __all__ = ["History", "Snapshots", "batches", "fit", "knn_accuracy"]
@@ -101,7 +101,21 @@ class Snapshots:
 @torch.no_grad()
 def knn_accuracy(z_train: Tensor, y_train: Tensor, z_test: Tensor, y_test: Tensor,
                  k: int = 5) -> float:
-    """Accuracy of a ``k``-nearest-neighbour vote (Euclidean) in an embedding space."""
+    """Accuracy of a ``k``-nearest-neighbour vote (Euclidean) in an embedding space.
+
+    ``z_train`` (N, d) and ``z_test`` (M, d) are embeddings, ``y_train`` (N,) and ``y_test``
+    (M,) their integer labels; ``k`` <= N neighbours vote.
+    """
+    check_tensor("z_train", z_train, ndim=2, floating=True, min_batch=1)
+    check_tensor("z_test", z_test, ndim=2, floating=True, min_batch=1)
+    for name, y, z in (("y_train", y_train, z_train), ("y_test", y_test, z_test)):
+        check_tensor(name, y, ndim=1)
+        if y.is_floating_point() or y.is_complex():
+            raise TypeError(f"{name} must hold integer labels, got dtype {y.dtype}")
+        if len(y) != len(z):
+            raise ValueError(f"{name} must hold one label per row of "
+                             f"{'z_train' if name == 'y_train' else 'z_test'}, got {len(y)} "
+                             f"labels for {len(z)} rows")
     k = check_int("k", k, min_value=1, max_value=len(z_train))
     if z_train.shape[1:] != z_test.shape[1:]:
         raise ValueError(f"z_train and z_test must have the same width, got "
