@@ -244,6 +244,8 @@ def entropy(density: Tensor, cell: float = 1.0) -> float:
     r"""Differential entropy $-\sum_j p_j \log p_j \cdot \text{cell}$ of a density on a grid (nats)."""
     check_tensor("density", density, floating=True, nonempty=True)
     cell = check_number("cell", cell, positive=True)
+    if (density < 0).any():
+        raise ValueError(f"density must be non-negative, got a minimum of {density.min().item():.3g}")
     p = density.reshape(-1)
     nz = p > 0
     return float(-(p[nz] * p[nz].log()).sum() * cell)

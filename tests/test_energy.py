@@ -183,3 +183,9 @@ def test_moments_of_a_gaussian_on_a_grid():
     assert abs(mean - 1.5) < 1e-9 and abs(std - 0.7) < 1e-9
     with pytest.raises(ValueError, match="same shape"):
         energy.moments(y, p[:-1])
+
+
+def test_bad_input_entropy_refuses_a_negative_density():
+    density = torch.tensor([0.5, 0.7, -0.2], dtype=torch.float64)
+    with pytest.raises(ValueError, match="density must be non-negative"):
+        energy.entropy(density, cell=1.0)
