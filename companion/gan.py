@@ -17,16 +17,20 @@ The module holds: a pair of multilayer perceptrons for 2-D data (:class:`MLPGene
 :class:`DCDiscriminator`); the energy-based GAN of Zhao, Mathieu and LeCun (2017), whose
 discriminator is an autoencoder with the reconstruction error as energy
 (:class:`AutoencoderDiscriminator`, :func:`ebgan_discriminator_loss`,
-:func:`ebgan_generator_loss`, :func:`pulling_away_term`); the critic loss and weight clipping
-of the Wasserstein GAN (Arjovsky, Chintala and Bottou, 2017); one training step per player
+:func:`ebgan_generator_loss`, :func:`pulling_away_term`); the critic loss, weight clipping
+and gradient penalty of the Wasserstein GAN (Arjovsky, Chintala and Bottou, 2017; Gulrajani
+et al., 2017) with the per-layer gradient norms that show what clipping does to a deep critic
+(:func:`layer_gradient_norms`); one training step per player
 (:func:`discriminator_step`, :func:`generator_step` and their EBGAN and WGAN versions); a
 trainer for :func:`companion.training.fit` (:class:`GANTrainer`); and the bilinear game
 $\min_x \max_y xy$ whose gradient dynamics show why GAN training oscillates
-(:func:`bilinear_game`). Losses are computed outside ``forward``; noise is drawn with an
+(:func:`bilinear_game`); and a classifier-based measure of sample quality
+(:func:`inception_score`). Losses are computed outside ``forward``; noise is drawn with an
 explicit ``torch.Generator`` (:func:`sample_noise`).
 """
 from __future__ import annotations
 
+import math
 from typing import Callable, Optional, Sequence, Union
 
 import torch
@@ -35,7 +39,7 @@ from torch import Tensor, nn
 
 from ._checks import check_choice, check_generator, check_int, check_number, check_tensor
 from .ebm import mlp
-from .seeding import randn
+from .seeding import rand, randn
 
 __all__ = [
     "AutoencoderDiscriminator",
@@ -46,6 +50,7 @@ __all__ = [
     "MLPGenerator",
     "bilinear_game",
     "clip_weights_",
+    "critic_gradient_profile",
     "dcgan_init_",
     "discriminator_loss",
     "discriminator_step",
@@ -56,6 +61,9 @@ __all__ = [
     "generator_gradient_norm",
     "generator_loss",
     "generator_step",
+    "gradient_penalty",
+    "inception_score",
+    "layer_gradient_norms",
     "lipschitz_bound",
     "nonsaturating_generator_loss",
     "optimal_discriminator",
@@ -65,9 +73,11 @@ __all__ = [
     "saturating_generator_loss",
     "to_pixels",
     "to_tanh_range",
+    "train_critic",
     "wgan_critic_loss",
     "wgan_critic_step",
     "wgan_generator_loss",
+    "wgan_generator_step",
 ]
 
 Shape = Union[int, Sequence[int]]
@@ -459,6 +469,81 @@ def lipschitz_bound(net: nn.Sequential) -> float:
     return bound
 
 
+def gradient_penalty(critic: nn.Module, x_real: Tensor, x_fake: Tensor,
+                     eps: Optional[Tensor] = None,
+                     generator: Optional[torch.Generator] = None) -> Tensor:
+    r"""The gradient penalty of WGAN-GP (Gulrajani et al., 2017),
+
+    $$\mathbb E_{\hat x}\big[(\lVert \nabla_{\hat x} f(\hat x) \rVert_2 - 1)^2\big],\qquad
+      \hat x = \epsilon x + (1 - \epsilon)\tilde x,\quad \epsilon \sim U[0, 1],$$
+
+    at random points on the segments between data ``x_real`` (B, ...) and samples ``x_fake``
+    (same shape), one $\epsilon$ per pair (``eps`` (B,), drawn with ``generator`` if not
+    given). The critic ``critic`` returns f (B,). The graph is kept
+    (``create_graph=True``), so the penalty can be back-propagated to the critic's weights.
+    """
+    _check_module("critic", critic)
+    check_tensor("x_real", x_real, floating=True, min_batch=1)
+    check_tensor("x_fake", x_fake, floating=True, min_batch=1)
+    if x_real.shape != x_fake.shape:
+        raise ValueError(f"x_real and x_fake must share a shape, got {tuple(x_real.shape)} and "
+                         f"{tuple(x_fake.shape)}")
+    n = x_real.shape[0]
+    if eps is None:
+        eps = rand((n,), check_generator("generator", generator), x_real.device, x_real.dtype)
+    check_tensor("eps", eps, ndim=1, floating=True)
+    if eps.shape[0] != n:
+        raise ValueError(f"eps must hold one value per pair ({n}), got {eps.shape[0]}")
+    e = eps.reshape(n, *([1] * (x_real.dim() - 1)))
+    x_hat = (e * x_real + (1 - e) * x_fake).detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+def layer_gradient_norms(net: nn.Sequential, x: Tensor) -> list[float]:
+    r"""How the gradient grows or shrinks on its way back through a deep critic: for every
+    ``nn.Linear`` layer $l$ of ``net`` (an ``nn.Sequential``, output (B, 1)), the mean over the
+    batch ``x`` of $\lVert \partial f(x) / \partial h_l \rVert_2$, where $h_l$ is that layer's
+    input ($h_0 = x$). Returned from the first layer to the last (whose value is the norm of
+    its weight row). Gulrajani et al. (2017, figure 1b) plot these for clipped critics: with
+    every weight near $\pm c$ they fall or grow geometrically with depth, by roughly a fixed
+    factor per layer that depends on $c$.
+    """
+    if not isinstance(net, nn.Sequential):
+        raise TypeError(f"net must be a torch.nn.Sequential, got {type(net).__name__}")
+    check_tensor("x", x, ndim=2, floating=True, min_batch=1)
+    inputs, h = [], x.detach().requires_grad_(True)
+    for layer in net:
+        if isinstance(layer, nn.Linear):
+            inputs.append(h)                    # the layer's input, a node of the graph
+        h = layer(h)
+    if not inputs:
+        raise ValueError("net must contain at least one nn.Linear layer")
+    grads = torch.autograd.grad(h.sum(), inputs)
+    return [g.norm(dim=1).mean().item() for g in grads]
+
+
+def inception_score(probs: Tensor) -> float:
+    r"""The Inception score of Salimans et al. (2016) computed with any classifier's predicted
+    class probabilities ``probs`` (B, C) for B samples:
+
+    $$\mathrm{IS} = \exp\big(\mathbb E_x\,\mathrm{KL}(p(y \mid x) \,\Vert\, p(y))\big),\qquad
+      p(y) = \mathbb E_x\, p(y \mid x),$$
+
+    which is large when each sample is classified confidently (low entropy of $p(y \mid x)$)
+    *and* the classes are spread (high entropy of $p(y)$). It lies between 1 (every sample
+    gets the same prediction, e.g. a collapsed generator) and C (confident, balanced).
+    """
+    check_tensor("probs", probs, ndim=2, floating=True, min_batch=1)
+    if (probs < 0).any() or not torch.allclose(probs.sum(1), torch.ones_like(probs[:, 0]),
+                                               atol=1e-4):
+        raise ValueError("probs must hold probability vectors: >= 0, rows summing to 1")
+    p = probs.double()
+    marginal = p.mean(0, keepdim=True)
+    kl = torch.special.xlogy(p, p).sum(1) - torch.special.xlogy(p, marginal).sum(1)
+    return kl.mean().exp().item()
+
+
 # ---------------------------------------------------------------------- training steps
 
 def _update(optimizer: torch.optim.Optimizer, loss: Tensor) -> None:
@@ -564,30 +649,120 @@ def ebgan_generator_step(G: nn.Module, D: AutoencoderDiscriminator,
 
 
 def wgan_critic_step(G: nn.Module, critic: nn.Module, optimizer: torch.optim.Optimizer,
-                     x_real: Tensor, z: Tensor, clip: float = 0.01) -> dict:
-    """One step of the WGAN critic on :func:`wgan_critic_loss`, then :func:`clip_weights_`.
-    ``critic`` returns the critic value f (B,); its energy is -f."""
+                     x_real: Tensor, z: Tensor, clip: Optional[float] = 0.01,
+                     gp_weight: float = 0.0, generator: Optional[torch.Generator] = None) -> dict:
+    r"""One step of the WGAN critic. ``critic`` returns the critic value f (B,); its energy is
+    -f. The loss is :func:`wgan_critic_loss`, plus ``gp_weight`` times
+    :func:`gradient_penalty` (WGAN-GP, Gulrajani et al. 2017; its interpolation weights drawn
+    with ``generator``) when ``gp_weight > 0``; after the step every weight is clipped to
+    [-clip, clip] (the original WGAN) unless ``clip`` is None. Returns the loss, the mean
+    energies before the step and the penalty (0 without one)."""
     for name, m in (("G", G), ("critic", critic)):
         _check_module(name, m)
     _check_optimizer("optimizer", optimizer)
+    gp_weight = check_number("gp_weight", gp_weight, nonnegative=True)
+    if clip is not None:
+        clip = check_number("clip", clip, positive=True)
     with torch.no_grad():
         x_fake = G(z)
     e_real, e_fake = -critic(x_real), -critic(x_fake)
     loss = wgan_critic_loss(e_real, e_fake)
-    _update(optimizer, loss)
-    clip_weights_(critic, clip)
-    return {"d_loss": loss.item(), "e_real": e_real.mean().item(), "e_fake": e_fake.mean().item()}
+    penalty = gradient_penalty(critic, x_real, x_fake, generator=generator) if gp_weight else None
+    _update(optimizer, loss if penalty is None else loss + gp_weight * penalty)
+    if clip is not None:
+        clip_weights_(critic, clip)
+    return {"d_loss": loss.item(), "e_real": e_real.mean().item(), "e_fake": e_fake.mean().item(),
+            "gp": 0.0 if penalty is None else penalty.item()}
+
+
+def wgan_generator_step(G: nn.Module, critic: nn.Module, optimizer: torch.optim.Optimizer,
+                        z: Tensor) -> dict:
+    r"""One step of the WGAN generator on :func:`wgan_generator_loss`: pull the critic's
+    energy $-f$ of its samples $G(z)$ down. Only ``G``'s parameters move. Returns the loss,
+    the samples' mean energy before the step and the norm of the gradient on ``G``."""
+    for name, m in (("G", G), ("critic", critic)):
+        _check_module(name, m)
+    _check_optimizer("optimizer", optimizer)
+    e_fake = -critic(G(z))
+    loss = wgan_generator_loss(e_fake)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    grad_norm = _grad_norm(G)
+    optimizer.step()
+    return {"g_loss": loss.item(), "e_gen": e_fake.mean().item(), "g_grad_norm": grad_norm}
+
+
+def train_critic(critic: nn.Module, x_real: Tensor, x_fake: Tensor, n_steps: int, *,
+                 lr: float, clip: Optional[float] = None, gp_weight: float = 0.0,
+                 batch_size: int = 64, optimizer: str = "rmsprop",
+                 generator: Optional[torch.Generator] = None) -> list[float]:
+    r"""Train a WGAN critic for ``n_steps`` against a frozen generator, given as two fixed
+    sets of points: ``x_real`` (N, d) and ``x_fake`` (M, d). Each step draws ``batch_size``
+    points from each set (with ``generator``) and calls :func:`wgan_critic_step` with
+    ``clip`` and ``gp_weight``. ``optimizer``: ``"rmsprop"`` (the original WGAN's) or
+    ``"adam"`` with $\beta = (0, 0.9)$ (WGAN-GP's). Returns the critic losses."""
+    _check_module("critic", critic)
+    check_tensor("x_real", x_real, ndim=2, floating=True, min_batch=1)
+    check_tensor("x_fake", x_fake, ndim=2, floating=True, min_batch=1)
+    n_steps = check_int("n_steps", n_steps, min_value=1)
+    batch_size = check_int("batch_size", batch_size, min_value=1)
+    lr = check_number("lr", lr, positive=True)
+    check_choice("optimizer", optimizer, ("rmsprop", "adam"))
+    check_generator("generator", generator)
+    opt = (torch.optim.RMSprop(critic.parameters(), lr=lr) if optimizer == "rmsprop"
+           else torch.optim.Adam(critic.parameters(), lr=lr, betas=(0.0, 0.9)))
+    if clip is not None:
+        clip_weights_(critic, clip)                 # start inside the box
+    losses = []
+    for _ in range(n_steps):
+        i = torch.randint(len(x_real), (batch_size,), generator=generator).to(x_real.device)
+        j = torch.randint(len(x_fake), (batch_size,), generator=generator).to(x_fake.device)
+        out = wgan_critic_step(nn.Identity(), critic, opt, x_real[i], x_fake[j], clip,
+                               gp_weight, generator)
+        losses.append(out["d_loss"])
+    return losses
+
+
+def critic_gradient_profile(x_real: Tensor, x_fake: Tensor, *, clip: Optional[float] = None,
+                            gp_weight: float = 0.0, depth: int = 8, width: int = 32,
+                            n_steps: int = 50, lr: float = 5e-3,
+                            generator: Optional[torch.Generator] = None) -> list[float]:
+    r"""The experiment of Gulrajani et al. (2017, figure 1b) in small: a deep critic
+    (:class:`MLPDiscriminator` with ``depth`` hidden layers of ``width`` units, its weights
+    and biases drawn from $U(\pm 1/\sqrt{\text{fan-in}})$ with ``generator``) is trained by
+    :func:`train_critic` against the fixed points ``x_real`` and ``x_fake`` (N, d), either
+    with weight clipping at ``clip`` (RMSProp) or with the gradient penalty ``gp_weight``
+    (Adam), then :func:`layer_gradient_norms` is measured on all the points. Returns the
+    norms from the input layer to the last."""
+    if (clip is None) == (gp_weight == 0):
+        raise ValueError("give exactly one of clip and gp_weight (> 0)")
+    check_tensor("x_real", x_real, ndim=2, floating=True, min_batch=1)
+    critic = MLPDiscriminator(x_real.shape[1], hidden=check_int("width", width, min_value=1),
+                              n_hidden_layers=check_int("depth", depth, min_value=1))
+    critic = critic.to(device=x_real.device, dtype=x_real.dtype)
+    with torch.no_grad():
+        for m in critic.modules():
+            if isinstance(m, nn.Linear):
+                bound = 1 / math.sqrt(m.in_features)
+                for p in (m.weight, m.bias):
+                    p.copy_((2 * rand(p.shape, generator, p.device, p.dtype) - 1) * bound)
+    train_critic(critic, x_real, x_fake, n_steps, lr=lr, clip=clip, gp_weight=gp_weight,
+                 optimizer="rmsprop" if clip is not None else "adam", generator=generator)
+    return layer_gradient_norms(critic.net, torch.cat([x_real, x_fake]))
 
 
 # ---------------------------------------------------------------------------- trainer
 
 class GANTrainer:
-    """Alternating updates of a GAN (``kind="gan"``) or an EBGAN (``kind="ebgan"``), one
-    :meth:`step` per mini-batch of data, for :func:`companion.training.fit` (with
-    ``optimizer=None``).
+    """Alternating updates of a GAN (``kind="gan"``), an EBGAN (``kind="ebgan"``) or a
+    Wasserstein GAN (``kind="wgan"``), one :meth:`step` per mini-batch of data, for
+    :func:`companion.training.fit` (with ``optimizer=None``).
 
     Each step makes ``d_steps`` discriminator updates on the batch, each with fresh noise,
-    then one generator update. Adam with ``betas=(0.5, 0.999)`` as in DCGAN. With
+    then one generator update. Adam with ``betas=(0.5, 0.999)`` as in DCGAN by default, or
+    RMSProp (``optimizer="rmsprop"``, as the original WGAN). A WGAN's critic clips its
+    weights to [-clip, clip] (``clip=None``: no clipping) and adds ``gp_weight`` times the
+    gradient penalty (WGAN-GP) if ``gp_weight > 0``. With
     ``track_energy=True`` it also measures, on the step's own batches, how much the
     discriminator's update moved the energy of the data and of the samples and how much
     the generator's update moved the energy of its samples (three extra forward passes).
@@ -598,11 +773,12 @@ class GANTrainer:
     def __init__(self, G: nn.Module, D: nn.Module, latent_shape: Shape, *, kind: str = "gan",
                  g_loss: str = "nonsaturating", lr_g: float = 2e-4, lr_d: float = 2e-4,
                  betas: tuple[float, float] = (0.5, 0.999), d_steps: int = 1,
-                 margin: float = 1.0, pt_weight: float = 0.0, n_fixed: int = 64,
+                 margin: float = 1.0, pt_weight: float = 0.0, clip: Optional[float] = None,
+                 gp_weight: float = 0.0, optimizer: str = "adam", n_fixed: int = 64,
                  track_energy: bool = False, generator: Optional[torch.Generator] = None,
                  device=None):
         self.G, self.D = _check_module("G", G), _check_module("D", D)
-        self.kind = check_choice("kind", kind, ("gan", "ebgan"))
+        self.kind = check_choice("kind", kind, ("gan", "ebgan", "wgan"))
         if kind == "ebgan" and not isinstance(D, AutoencoderDiscriminator):
             raise TypeError(f"kind='ebgan' needs an AutoencoderDiscriminator, got "
                             f"{type(D).__name__}")
@@ -616,10 +792,21 @@ class GANTrainer:
         self.pt_weight = check_number("pt_weight", pt_weight, nonnegative=True)
         self.track_energy = bool(track_energy)
         self.generator, self.device = check_generator("generator", generator), device
-        self.opt_g = torch.optim.Adam(G.parameters(), lr=check_number("lr_g", lr_g, positive=True),
-                                      betas=betas)
-        self.opt_d = torch.optim.Adam(D.parameters(), lr=check_number("lr_d", lr_d, positive=True),
-                                      betas=betas)
+        self.clip = None if clip is None else check_number("clip", clip, positive=True)
+        self.gp_weight = check_number("gp_weight", gp_weight, nonnegative=True)
+        if kind != "wgan" and (clip is not None or gp_weight > 0):
+            raise ValueError(f"clip and gp_weight are for kind='wgan', got kind={kind!r}")
+        check_choice("optimizer", optimizer, ("adam", "rmsprop"))
+        lr_g = check_number("lr_g", lr_g, positive=True)
+        lr_d = check_number("lr_d", lr_d, positive=True)
+        if optimizer == "adam":
+            self.opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas)
+            self.opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas)
+        else:
+            self.opt_g = torch.optim.RMSprop(G.parameters(), lr=lr_g)
+            self.opt_d = torch.optim.RMSprop(D.parameters(), lr=lr_d)
+        if kind == "wgan" and self.clip is not None:
+            clip_weights_(D, self.clip)             # the critic starts inside the box
         self.nets = nn.ModuleDict({"G": G, "D": D})
         self.fixed_noise = self.noise(check_int("n_fixed", n_fixed, min_value=1))
 
@@ -628,7 +815,8 @@ class GANTrainer:
         return sample_noise(n, self.latent_shape, self.generator, self.device)
 
     def energy(self, x: Tensor) -> Tensor:
-        """The discriminator's energy: -logit for a GAN, reconstruction error for an EBGAN."""
+        """The discriminator's energy: -logit for a GAN, -f for a WGAN critic, reconstruction
+        error for an EBGAN."""
         return self.D(x) if self.kind == "ebgan" else -self.D(x)
 
     def step(self, x_real: Tensor) -> dict:
@@ -642,11 +830,16 @@ class GANTrainer:
                     x_fake = self.G(z)
             if self.kind == "ebgan":
                 d = ebgan_discriminator_step(self.G, self.D, self.opt_d, x_real, z, self.margin)
+            elif self.kind == "wgan":
+                d = wgan_critic_step(self.G, self.D, self.opt_d, x_real, z, self.clip,
+                                     self.gp_weight, self.generator)
             else:
                 d = discriminator_step(self.G, self.D, self.opt_d, x_real, z)
         z = self.noise(n)
         if self.kind == "ebgan":
             g = ebgan_generator_step(self.G, self.D, self.opt_g, z, self.pt_weight)
+        elif self.kind == "wgan":
+            g = wgan_generator_step(self.G, self.D, self.opt_g, z)
         else:
             g = generator_step(self.G, self.D, self.opt_g, z, self.g_loss)
         out = {"loss": d["d_loss"], **d, **g}

@@ -229,6 +229,110 @@ def test_weight_clipping_and_the_lipschitz_bound(gen):
     assert gan.wgan_critic_loss(torch.tensor([1.0, 3.0]), torch.tensor([5.0])).item() == -3.0
 
 
+def test_gradient_penalty_of_a_linear_and_a_quadratic_critic(gen):
+    # f(x) = w.x + b has gradient w everywhere: the penalty is (|w| - 1)^2, and its gradient
+    # with respect to w (through create_graph) is 2 (|w| - 1) w / |w|
+    lin = nn.Sequential(nn.Linear(3, 1), nn.Flatten(0)).double()
+    x_r = torch.randn(20, 3, generator=gen, dtype=torch.float64)
+    x_f = torch.randn(20, 3, generator=gen, dtype=torch.float64)
+    gp = gan.gradient_penalty(lin, x_r, x_f, generator=gen)
+    w = lin[0].weight.detach().flatten()
+    assert gp.item() == pytest.approx((w.norm().item() - 1) ** 2, rel=1e-12)
+    (dw,) = torch.autograd.grad(gp, lin[0].weight)
+    assert torch.allclose(dw.flatten(), 2 * (w.norm() - 1) * w / w.norm(), rtol=1e-10)
+
+    # f(x) = |x|^2 / 2 has gradient x: the penalty is the mean of (|x_hat| - 1)^2 at the
+    # interpolates x_hat = eps x_r + (1 - eps) x_f
+    class Half(nn.Module):
+        def forward(self, x):
+            return 0.5 * (x ** 2).sum(1)
+
+    eps = torch.rand(20, generator=gen, dtype=torch.float64)
+    x_hat = eps[:, None] * x_r + (1 - eps[:, None]) * x_f
+    expected = ((x_hat.norm(dim=1) - 1) ** 2).mean()
+    assert gan.gradient_penalty(Half(), x_r, x_f, eps).item() == pytest.approx(expected.item(),
+                                                                               rel=1e-12)
+
+
+def test_the_gradient_penalty_critic_estimates_the_wasserstein_distance(one_thread):
+    # data N(2, 0.1^2), samples N(-2, 0.1^2): W1 = 4. On the segment between them a critic of
+    # slope s earns a gap of 4 s and pays lambda (s - 1)^2, so the penalised optimum has
+    # s = 1 + 2 / lambda and gap 4 + 8 / lambda (4.8 for lambda = 10), not 4 exactly
+    gen = seed_everything(0)
+    x_r = 2 + 0.1 * torch.randn(512, 1, generator=gen)
+    x_f = -2 + 0.1 * torch.randn(512, 1, generator=gen)
+    critic = gan.MLPDiscriminator(1, hidden=32)
+    gan.train_critic(critic, x_r, x_f, 400, lr=2e-3, gp_weight=10.0, optimizer="adam",
+                     generator=gen)
+    with torch.no_grad():
+        gap = (critic(x_r).mean() - critic(x_f).mean()).item()
+    assert gap == pytest.approx(4.8, rel=0.08)
+    # a clipped critic's gap is bounded by its Lipschitz bound times W1
+    clipped = gan.MLPDiscriminator(1, hidden=32)
+    gan.train_critic(clipped, x_r, x_f, 100, lr=1e-2, clip=0.05, generator=gen)
+    assert all(p.abs().max() <= 0.05 for p in clipped.parameters())
+    with torch.no_grad():
+        gap_c = (clipped(x_r).mean() - clipped(x_f).mean()).item()
+    assert 0 < gap_c <= gan.lipschitz_bound(clipped.net) * 4.1
+
+
+def test_layer_gradient_norms_against_products_of_weights(gen):
+    # without activations the gradient of f with respect to layer l's input is the product
+    # of the later weight matrices, W_L ... W_l (a row vector), the same for every point
+    net = nn.Sequential(nn.Linear(3, 5), nn.Linear(5, 4), nn.Linear(4, 1)).double()
+    x = torch.randn(7, 3, generator=gen, dtype=torch.float64)
+    w = [m.weight.detach() for m in net]
+    expected = [(w[2] @ w[1] @ w[0]).norm().item(), (w[2] @ w[1]).norm().item(), w[2].norm().item()]
+    assert gan.layer_gradient_norms(net, x) == pytest.approx(expected, rel=1e-12)
+    # with LeakyReLU: the first entry is the mean norm of the input gradient, by autograd
+    leaky = gan.MLPDiscriminator(3, hidden=6, n_hidden_layers=3).double()
+    xg = x.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(leaky(xg).sum(), xg)
+    norms = gan.layer_gradient_norms(leaky.net, x)
+    assert len(norms) == 4 and norms[0] == pytest.approx(g.norm(dim=1).mean().item(), rel=1e-12)
+
+
+def test_clipped_deep_critics_vanish_or_explode_and_the_penalised_one_does_not(one_thread):
+    gen = torch.Generator().manual_seed(0)
+    x_r, x_f = data.ring_of_gaussians(128, gen), 0.3 * torch.randn(128, 2, generator=gen)
+    small = gan.critic_gradient_profile(x_r, x_f, clip=0.001, depth=6, n_steps=20, generator=gen)
+    large = gan.critic_gradient_profile(x_r, x_f, clip=0.3, depth=6, n_steps=20, generator=gen)
+    penal = gan.critic_gradient_profile(x_r, x_f, gp_weight=10.0, depth=6, n_steps=60, lr=1e-3,
+                                        generator=gen)
+    # every weight of the last layer sits at +-c: its gradient norm is c sqrt(width)
+    assert small[-1] == pytest.approx(0.001 * math.sqrt(32), rel=1e-4)
+    assert large[-1] == pytest.approx(0.3 * math.sqrt(32), rel=0.05)
+    assert all(a < b for a, b in zip(small, small[1:]))           # shrinks towards the input
+    assert small[0] < 1e-12 and large[0] > 1e3
+    assert all(0.2 < v < 5 for v in penal)
+
+
+def test_inception_score_against_scipy_and_its_extremes(gen):
+    from scipy.stats import entropy
+
+    p = torch.softmax(2 * torch.randn(30, 4, generator=gen, dtype=torch.float64), dim=1)
+    marginal = p.mean(0).numpy()
+    expected = math.exp(sum(entropy(row, marginal) for row in p.numpy()) / 30)
+    assert gan.inception_score(p) == pytest.approx(expected, rel=1e-10)
+    assert gan.inception_score(torch.eye(5).repeat(3, 1)) == pytest.approx(5.0)   # confident, balanced
+    assert gan.inception_score(p[:1].repeat(10, 1)) == pytest.approx(1.0)         # all the same
+
+
+def test_a_wgan_trainer_keeps_its_critic_clipped_and_records_the_penalty(gen):
+    G, D = gan.MLPGenerator(2, 2, 8), gan.MLPDiscriminator(2, 8)
+    tr = gan.GANTrainer(G, D, 2, kind="wgan", clip=0.02, optimizer="rmsprop", d_steps=2,
+                        generator=gen)
+    assert all(p.abs().max() <= 0.02 for p in D.parameters())
+    for _ in range(3):
+        out = tr.step(data.ring_of_gaussians(32, gen))
+    assert all(p.abs().max() <= 0.02 for p in D.parameters()) and out["gp"] == 0.0
+    D2 = gan.MLPDiscriminator(2, 8)
+    tr2 = gan.GANTrainer(G, D2, 2, kind="wgan", gp_weight=1.0, generator=gen)
+    out = tr2.step(data.ring_of_gaussians(32, gen))
+    assert out["gp"] > 0 and math.isfinite(out["g_loss"])
+    assert torch.allclose(tr2.energy(torch.zeros(1, 2)), -D2(torch.zeros(1, 2)))
+
+
 # --------------------------------------------------------------------- training steps
 
 def test_each_step_moves_only_its_own_player(gen):
@@ -380,6 +484,25 @@ def test_alternating_steps_conserve_a_quadratic_form(lr):
     (lambda: gan.bilinear_game(1.0, 1.0, 0.1, 5, mode="leapfrog"), ValueError,
      "mode must be one of"),
     (lambda: gan.bilinear_game(1.0, 1.0, 0.0, 5), ValueError, "lr must be > 0"),
+    (lambda: gan.gradient_penalty(nn.Linear(2, 1), torch.zeros(3, 2), torch.zeros(4, 2)),
+     ValueError, "x_real and x_fake must share a shape"),
+    (lambda: gan.gradient_penalty(nn.Linear(2, 1), torch.zeros(3, 2), torch.zeros(3, 2),
+                                  eps=torch.zeros(2)), ValueError, "eps must hold one value"),
+    (lambda: gan.layer_gradient_norms(nn.Linear(2, 1), torch.zeros(3, 2)), TypeError,
+     "net must be a torch.nn.Sequential"),
+    (lambda: gan.layer_gradient_norms(nn.Sequential(nn.ReLU()), torch.zeros(3, 2)), ValueError,
+     "at least one nn.Linear"),
+    (lambda: gan.inception_score(torch.ones(3, 2)), ValueError, "probability vectors"),
+    (lambda: gan.critic_gradient_profile(torch.zeros(3, 2), torch.zeros(3, 2)), ValueError,
+     "exactly one of clip and gp_weight"),
+    (lambda: gan.train_critic(nn.Linear(2, 1), torch.zeros(3, 2), torch.zeros(3, 2), 5, lr=0.1,
+                              optimizer="sgd"), ValueError, "optimizer must be one of"),
+    (lambda: gan.GANTrainer(gan.MLPGenerator(), gan.MLPDiscriminator(), 2, clip=0.01), ValueError,
+     "clip and gp_weight are for kind='wgan'"),
+    (lambda: gan.wgan_critic_step(gan.MLPGenerator(), gan.MLPDiscriminator(),
+                                  torch.optim.SGD(gan.MLPDiscriminator().parameters(), lr=1),
+                                  torch.zeros(2, 2), torch.zeros(2, 2), clip=-1.0), ValueError,
+     "clip must be > 0"),
 ])
 def test_bad_input_gets_a_clear_error(call, exc, msg):
     with pytest.raises(exc, match=msg):
