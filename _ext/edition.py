@@ -303,6 +303,25 @@ def build(stem_filter: Optional[str] = None) -> Dict[str, str]:
     return out
 
 
+CLAIM_RE = re.compile(r'class="abnn-claim" data-claim="([^"]*)"')
+COUNT_RE = re.compile(r"(<!-- claims-count -->)(\d+)(<!-- /claims-count -->)")
+
+
+def stored_claim_count() -> int:
+    """How many results the chapters reproduce: the claims in their stored outputs (the same
+    claims the book's build collects into the "Reproduced results" appendix)."""
+    n = 0
+    for path in sorted(CHAPTERS.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for out in cell.get("outputs", []):
+                n += len(CLAIM_RE.findall("".join(out.get("data", {}).get("text/html", ""))))
+    return n
+
+
+def readme_with_count(text: str, n: int) -> str:
+    return COUNT_RE.sub(lambda m: f"{m.group(1)}{n}{m.group(3)}", text)
+
+
 def write_first_cells() -> List[str]:
     """Rewrite every chapter's first (Colab) cell from _config.yml's repository url/branch."""
     cfg = config()
@@ -331,10 +350,18 @@ def main(argv=None) -> int:
     stale = [n for n, text in generated.items()
              if not (EDITION / n).exists() or (EDITION / n).read_text() != text]
     extra = [p.name for p in EDITION.glob("*.ipynb") if p.name not in generated]
+    readme = ROOT / "README.md"
+    counted = readme_with_count(readme.read_text(), stored_claim_count())
+    readme_stale = counted != readme.read_text()
     if args.check:
         for n in stale + extra:
             print(f"notebooks/{n} is out of date: run `make edition`")
-        return 1 if stale or extra else 0
+        if readme_stale:
+            print("README.md's count of reproduced results is out of date: run `make edition`")
+        return 1 if stale or extra or readme_stale else 0
+    if readme_stale:
+        readme.write_text(counted)
+        print("updated the count of reproduced results in README.md")
     EDITION.mkdir(exist_ok=True)
     for n in stale:
         (EDITION / n).write_text(generated[n])

@@ -83,3 +83,17 @@ def test_the_book_reproduces_at_least_24_results():
     keys = [c["key"] for path in NOTEBOOKS for c in stored_claims(path)]
     assert len(keys) == len(set(keys)), "claim keys are unique"
     assert len(keys) >= 24, f"{len(keys)} reproduced results, want >= 24"
+
+
+def test_the_readme_counts_the_reproduced_results_from_the_chapters():
+    """README's number comes from the same claims as the appendix (the chapters' outputs),
+    written by `make edition`; the intro uses the {claims-count} role, filled at build time."""
+    import sys
+    sys.path.insert(0, str(ROOT / "_ext"))
+    import edition
+
+    n = sum(len(stored_claims(p)) for p in NOTEBOOKS)
+    assert n == edition.stored_claim_count()
+    readme = (ROOT / "README.md").read_text()
+    assert f"<!-- claims-count -->{n}<!-- /claims-count -->" in readme, "run `make edition`"
+    assert "{claims-count}" in (ROOT / "intro.md").read_text()
