@@ -230,7 +230,7 @@ def _collapse_data(n_memory: int):
     return x[:n_memory], xt[:100]
 
 
-def collapse_step(n_memory: int, steps=tuple(range(50, 1001, 50)), seed: int = 0) -> int:
+def collapse_step(n_memory: int, steps=tuple(range(25, 1001, 25)), seed: int = 0) -> int:
     """The largest step t of the DDPM schedule (T = 1000) at which the ideal denoiser of
     ``n_memory`` training digits puts, on average over 100 noisy test digits, more than half
     of its weight on a single training digit (0 if it never does on the grid); the top
@@ -250,7 +250,7 @@ def collapse_step(n_memory: int, steps=tuple(range(50, 1001, 50)), seed: int = 0
 
 value_exercise(
     "13-collapse", kind="explore", section="Memory",
-    expected=lambda: collapse_step(2000), rtol=0, atol=50.5,
+    expected=lambda: collapse_step(2000), rtol=0, atol=25.5,
     hint="compute the mean top weight of the ideal denoiser on the grid of steps for 2,000 "
          "training digits; the answer is the largest step at which it exceeds 0.5 (within one "
-         "grid step of 50).")
+         "grid step of 25).")
