@@ -71,7 +71,8 @@ def test_intro_shows_the_whole_plan():
     for part in ("Part I", "Part II", "Part III"):
         assert part in intro
     numbered = re.findall(r"^\s*(\d+)\. ", intro, flags=re.M)
-    assert [int(n) for n in numbered] == list(range(1, 13)), "all twelve chapters are planned"
+    assert [int(n) for n in numbered] == list(range(1, 14)), "all thirteen chapters are planned"
+    assert not re.search(r"\b(syllabus|lecture notes)\b", intro, re.I)
 
 
 def colab_cell(nb):
