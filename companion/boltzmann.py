@@ -16,12 +16,22 @@ $p(v_i = 1 \mid h) = \sigma(a_i + W_{i:} h)$, which is what makes block Gibbs sa
 
 Chapter 9 adds:
 
+* :class:`BoltzmannMachine`: a small fully connected Boltzmann machine with hidden units
+  (Ackley, Hinton and Sejnowski, 1985), exact by enumeration, whose
+  :meth:`~BoltzmannMachine.correlations` are the two terms of its learning rule;
+* :func:`gibbs_transition_matrix`: the exact block Gibbs kernel of a small RBM (what CD-k's
+  negative samples are drawn from);
 * :class:`PersistentChains` and :meth:`RBM.pcd_loss`: persistent contrastive divergence
   (Tieleman, 2008), whose negative chains carry on from one update to the next;
 * :func:`ais_log_weights` and :func:`ais_log_partition`: annealed importance sampling
   (Neal, 2001) of $\log Z$, from an independent-unit base model to the RBM (Salakhutdinov
   and Murray, 2008); :func:`marginal_logits` and :func:`independent_log_prob` for that
-  base model, which is also the independent-pixel baseline;
+  base model, which is also the independent-pixel baseline; :class:`AnnealingPath`, the
+  intermediate distributions and their Gibbs steps;
+* :func:`reverse_ais_log_weights`, :func:`reverse_ais_log_partition` and
+  :func:`raise_log_prob`: AIS run backwards, from the RBM to the base model, which errs the
+  other way (bidirectional Monte Carlo, Grosse, Ghahramani and Adams, 2015; RAISE, Burda,
+  Grosse and Salakhutdinov, 2015);
 * :class:`DBM`: a two-layer deep Boltzmann machine (Salakhutdinov and Hinton, 2009) with
   mean-field inference, persistent Gibbs chains and an exact $\log Z$ for small models.
 """
@@ -40,6 +50,8 @@ from .seeding import rand, randn
 
 __all__ = [
     "AISResult",
+    "AnnealingPath",
+    "BoltzmannMachine",
     "DBM",
     "PersistentChains",
     "RBM",
@@ -47,8 +59,12 @@ __all__ = [
     "ais_log_partition",
     "ais_log_weights",
     "all_binary_states",
+    "gibbs_transition_matrix",
     "independent_log_prob",
     "marginal_logits",
+    "raise_log_prob",
+    "reverse_ais_log_partition",
+    "reverse_ais_log_weights",
 ]
 
 
@@ -184,9 +200,132 @@ class RBM(nn.Module):
         f_h = -(h @ self.b) - nn.functional.softplus(h @ self.W.T + self.a).sum(dim=1)
         return torch.logsumexp(-f_h, dim=0)
 
+    @torch.no_grad()
+    def sample_exact(self, n: int, generator: Optional[torch.Generator] = None) -> Tensor:
+        r"""``n`` exact, independent samples of $p(v)$ (no Markov chain), for RBMs with at most
+        20 hidden units: draw $h$ from its marginal $p(h) \propto e^{b^\top h}
+        \prod_i (1 + e^{a_i + W_{i:} h})$, enumerated over all $2^H$ states, then
+        $v \sim p(v \mid h)$. Returns (n, D)."""
+        n = check_int("n", n, min_value=1)
+        check_generator("generator", generator)
+        if self.n_hidden > 20:
+            raise ValueError(f"exact sampling enumerates the hidden layer, at most 20 units, "
+                             f"got {self.n_hidden}")
+        h = all_binary_states(self.n_hidden, self.W.dtype, self.W.device)
+        log_p_h = h @ self.b + nn.functional.softplus(h @ self.W.T + self.a).sum(dim=1)
+        idx = torch.multinomial(torch.softmax(log_p_h.double().cpu(), 0), n, replacement=True,
+                                generator=generator)
+        return self.sample_v(h[idx.to(h.device)], generator)
+
     def log_prob(self, v: Tensor) -> Tensor:
         r"""$\log p(v) = -F(v) - \log Z$, exact (small models only, see :meth:`log_partition`)."""
         return -self.free_energy(v) - self.log_partition()
+
+
+def _bernoulli_log_prob(s: Tensor, p: Tensor) -> Tensor:
+    r"""$\log \prod_i p_i^{s_i} (1 - p_i)^{1 - s_i}$ for every pair of rows: probabilities
+    ``p`` (B, N) and states ``s`` (S, N); returns (B, S)."""
+    xlogy = torch.special.xlogy
+    return (xlogy(s[None], p[:, None]) + xlogy(1 - s[None], 1 - p[:, None])).sum(-1)
+
+
+@torch.no_grad()
+def gibbs_transition_matrix(rbm: RBM) -> Tensor:
+    r"""The exact transition matrix of one block Gibbs step $v \to h \to v'$ of a small RBM,
+
+    $$T(v' \mid v) = \sum_h p(h \mid v)\, p(v' \mid h),$$
+
+    by enumeration: a $(2^D, 2^D)$ tensor whose row $v$ (in the order of
+    :func:`all_binary_states`) is the distribution of $v'$. At most 12 visible and 16 hidden
+    units. Its stationary distribution is the RBM's $p(v)$; the distribution of CD-$k$'s
+    negative samples is the data distribution times $T^k$.
+    """
+    rbm = _check_rbm(rbm)
+    if rbm.n_visible > 12 or rbm.n_hidden > 16:
+        raise ValueError(f"an exact transition matrix needs at most 12 visible and 16 hidden "
+                         f"units, got {rbm.n_visible} and {rbm.n_hidden}")
+    v = all_binary_states(rbm.n_visible, rbm.W.dtype, rbm.W.device)
+    h = all_binary_states(rbm.n_hidden, rbm.W.dtype, rbm.W.device)
+    p_h = _bernoulli_log_prob(h, rbm.p_h_given_v(v)).exp()       # (V, 2^H): p(h | v)
+    p_v = _bernoulli_log_prob(v, rbm.p_v_given_h(h)).exp()       # (2^H, V): p(v' | h)
+    return p_h @ p_v
+
+
+class BoltzmannMachine(nn.Module):
+    r"""A general Boltzmann machine (Ackley, Hinton and Sejnowski, 1985), small enough to
+    enumerate: $N$ = ``n_visible`` + ``n_hidden`` binary units $s \in \{0, 1\}^N$ (the
+    visible ones first), every pair connected by a symmetric weight, no self-connections:
+
+    $$E(s) = -\sum_{i<j} w_{ij} s_i s_j - \sum_i \theta_i s_i
+      = -\tfrac12 s^\top W s - \theta^\top s, \qquad p(s) = e^{-E(s)} / Z.$$
+
+    The parameter ``U`` holds the weights: $w_{ij} = U_{ij}$ for $i < j$ (the rest of ``U``
+    is ignored), so the gradient with respect to ``U`` above its diagonal is the gradient with
+    respect to the weights $w_{ij}$. ``theta``: the biases. Everything is exact, by
+    enumeration of all $2^N$ states ($N \le 20$).
+    """
+
+    def __init__(self, n_visible: int, n_hidden: int, *, init_std: float = 0.1,
+                 generator: Optional[torch.Generator] = None):
+        super().__init__()
+        self.n_visible = check_int("n_visible", n_visible, min_value=1)
+        self.n_hidden = check_int("n_hidden", n_hidden, min_value=0)
+        n = self.n_visible + self.n_hidden
+        if n > 20:
+            raise ValueError(f"n_visible + n_hidden must be <= 20 (every state is enumerated), "
+                             f"got {n}")
+        init_std = check_number("init_std", init_std, nonnegative=True)
+        check_generator("generator", generator)
+        self.U = nn.Parameter(torch.triu(init_std * randn((n, n), generator), diagonal=1))
+        self.theta = nn.Parameter(torch.zeros(n))
+
+    @property
+    def weights(self) -> Tensor:
+        """The symmetric weight matrix W (N, N), zero on the diagonal."""
+        upper = torch.triu(self.U, diagonal=1)
+        return upper + upper.T
+
+    def energy(self, s: Tensor) -> Tensor:
+        r"""$E(s) = -\tfrac12 s^\top W s - \theta^\top s$ for each row of ``s`` (B, N); (B,)."""
+        check_tensor("s", s, ndim=2, last_dim=self.U.shape[0], floating=True)
+        return -0.5 * ((s @ self.weights) * s).sum(1) - s @ self.theta
+
+    def _states(self) -> Tensor:
+        return all_binary_states(self.U.shape[0], self.U.dtype, self.U.device)
+
+    def log_partition(self) -> Tensor:
+        r"""$\log Z = \log \sum_s e^{-E(s)}$, over all $2^N$ states."""
+        return torch.logsumexp(-self.energy(self._states()), dim=0)
+
+    def _clamped_log_joint(self, v: Tensor) -> tuple[Tensor, Tensor]:
+        """For each row of v (B, D): all states with v clamped, (B, 2^H, N), and -E of each."""
+        check_tensor("v", v, ndim=2, last_dim=self.n_visible, floating=True, min_batch=1)
+        h = all_binary_states(self.n_hidden, v.dtype, v.device) if self.n_hidden else \
+            v.new_zeros(1, 0)
+        s = torch.cat([v[:, None, :].expand(-1, len(h), -1),
+                       h[None].expand(len(v), -1, -1)], dim=2)
+        return s, -self.energy(s.reshape(-1, s.shape[-1])).reshape(len(v), len(h))
+
+    def log_prob(self, v: Tensor) -> Tensor:
+        r"""$\log p(v) = \log \sum_h e^{-E(v, h)} - \log Z$ for each row of ``v`` (B, D); (B,)."""
+        _, neg_e = self._clamped_log_joint(v)
+        return torch.logsumexp(neg_e, dim=1) - self.log_partition()
+
+    @torch.no_grad()
+    def correlations(self, v: Tensor) -> tuple[Tensor, Tensor]:
+        r"""The two statistics of the learning rule, by enumeration: ``(clamped, free)``, each
+        (N, N), with
+
+        $$\text{clamped}_{ij} = \frac1B \sum_{b} \mathbb E_{p(h \mid v_b)}[s_i s_j], \qquad
+          \text{free}_{ij} = \mathbb E_{p(s)}[s_i s_j]$$
+
+        for the data ``v`` (B, D). The diagonal holds the means ($s_i^2 = s_i$)."""
+        s, neg_e = self._clamped_log_joint(v)
+        post = torch.softmax(neg_e, dim=1)                                  # p(h | v_b)
+        clamped = torch.einsum("bk,bki,bkj->ij", post, s, s) / len(v)
+        states = self._states()
+        p = torch.softmax(-self.energy(states), dim=0)
+        return clamped, torch.einsum("k,ki,kj->ij", p, states, states)
 
 
 def _bernoulli(p: Tensor, generator: Optional[torch.Generator]) -> Tensor:
@@ -303,29 +442,93 @@ def ais_log_weights(rbm: RBM, betas: Tensor, v0: Tensor, *, base_logits: Optiona
     Then $\mathbb E[w] = Z / Z_0$. ``betas``: $\beta_0 = 0 \le \beta_1 \le \dots \le \beta_K = 1$.
     Returns the (M,) log weights, in float64 where the device has it.
     """
+    path, beta_list, v, log_w = _start_annealing(rbm, betas, v0, base_logits, generator)
+    for k in range(1, len(beta_list)):
+        x = path.hidden_input(v)                                     # (M, H)
+        log_w += path.log_f_ratio(v, x, beta_list[k], beta_list[k - 1])
+        if k < len(beta_list) - 1:           # move with T_k, which leaves f_{beta_k} invariant
+            v = path.gibbs(x, beta_list[k], generator)
+    return log_w
+
+
+class AnnealingPath:
+    r"""The intermediate distributions of AIS between the base model (log-odds $c$, hidden
+    units disconnected) and ``rbm``, with the hidden units summed out:
+    $\log f_\beta(v) = (1 - \beta) c^\top v + \beta a^\top v
+    + \sum_j \operatorname{softplus}(\beta x_j)$, $x = v^\top W + b$; and the block Gibbs
+    step that leaves $f_\beta$ invariant."""
+
+    def __init__(self, rbm: RBM, c: Tensor, v: Tensor):
+        self.W, self.a, self.b = rbm.W.detach(), rbm.a.detach(), rbm.b.detach()
+        self.c, self.a_minus_c = c, self.a - c
+        self.acc = v.dtype if v.device.type == "mps" else torch.float64   # MPS has no float64
+
+    def hidden_input(self, v: Tensor) -> Tensor:
+        return v @ self.W + self.b
+
+    def log_f_ratio(self, v: Tensor, x: Tensor, beta_to: float, beta_from: float) -> Tensor:
+        r"""$\log f_{\beta_{to}}(v) - \log f_{\beta_{from}}(v)$ for each row; (M,)."""
+        x_acc = x.to(self.acc)
+        softplus = nn.functional.softplus
+        return ((beta_to - beta_from) * (v @ self.a_minus_c).to(self.acc)      # visible biases
+                + (softplus(beta_to * x_acc) - softplus(beta_from * x_acc)).sum(1))  # hidden
+
+    def gibbs(self, x: Tensor, beta: float, generator: Optional[torch.Generator]) -> Tensor:
+        r"""One block Gibbs step at $\beta$ from the states whose hidden input is ``x``:
+        $h_j \sim \sigma(\beta x_j)$, then $v_i \sim \sigma((1-\beta) c_i + \beta(a_i + W_{i:} h))$."""
+        h = _bernoulli(torch.sigmoid(beta * x), generator)
+        return _bernoulli(torch.sigmoid(beta * (h @ self.W.T) + ((1 - beta) * self.c
+                                                                 + beta * self.a)), generator)
+
+
+@torch.no_grad()
+def reverse_ais_log_weights(rbm: RBM, betas: Tensor, v_start: Tensor, *,
+                            base_logits: Optional[Tensor] = None,
+                            generator: Optional[torch.Generator] = None) -> Tensor:
+    r"""Log weights of annealed importance sampling run *backwards*, from ``rbm`` to the base
+    model of :func:`ais_log_weights`, one run per row of ``v_start`` (M, D).
+
+    ``betas`` is the forward schedule $0 = \beta_0 \le \dots \le \beta_K = 1$. Each run
+    goes down it: for $k = K, \dots, 1$ it moves $v$ by one block Gibbs step that leaves
+    $f_{\beta_k}$ invariant, then accumulates
+    $\log w \mathrel{+}= \log f_{\beta_{k-1}}(v) - \log f_{\beta_k}(v)$.
+
+    * Started at exact samples of the RBM, $\mathbb E[w] = Z_0 / Z$ (Neal's identity for the
+      reversed sequence of distributions), so $\log Z_0 - \log \frac1M\sum_m w_m$
+      overestimates $\log Z$ on average: the other side of forward AIS (Grosse, Ghahramani
+      and Adams, 2015). See :func:`reverse_ais_log_partition`.
+    * Started at a data vector $v$, $\mathbb E[e^{-F(v)} w] / Z_0 = p_{\text{ann}}(v)$, the
+      probability of $v$ under the annealing model that draws $x_0$ from the base and moves it
+      by the block Gibbs steps at $\beta_1, \dots, \beta_K$: RAISE (Burda, Grosse and
+      Salakhutdinov, 2015). See :func:`raise_log_prob`.
+
+    Returns the (M,) log weights, in float64 where the device has it.
+    """
+    path, beta_list, v, log_w = _start_annealing(rbm, betas, v_start, base_logits, generator)
+    x = path.hidden_input(v)
+    for k in range(len(beta_list) - 1, 0, -1):
+        v = path.gibbs(x, beta_list[k], generator)             # T_k, which keeps f_{beta_k}
+        x = path.hidden_input(v)
+        log_w += path.log_f_ratio(v, x, beta_list[k - 1], beta_list[k])
+    return log_w
+
+
+def _start_annealing(rbm: RBM, betas: Tensor, v: Tensor, base_logits: Optional[Tensor],
+                     generator: Optional[torch.Generator]):
+    """Checked arguments of an AIS run: the path, the betas as floats, the start states in
+    the RBM's dtype and zero log weights (float64 where the device has it)."""
+    _check_rbm(rbm)._check_v(v)
+    betas = _check_betas(betas)
+    check_generator("generator", generator)
+    path = AnnealingPath(rbm, _check_base_logits(base_logits, rbm), v)
+    log_w = torch.zeros(v.shape[0], dtype=path.acc, device=v.device)
+    return path, betas.tolist(), v.to(path.W.dtype), log_w
+
+
+def _check_rbm(rbm) -> RBM:
     if not isinstance(rbm, RBM):
         raise TypeError(f"rbm must be an RBM, got {type(rbm).__name__}")
-    betas = _check_betas(betas)
-    rbm._check_v(v0)
-    check_generator("generator", generator)
-    W, a, b = rbm.W.detach(), rbm.a.detach(), rbm.b.detach()
-    c = _check_base_logits(base_logits, rbm)
-    acc = v0.dtype if v0.device.type == "mps" else torch.float64    # MPS has no float64
-    softplus = nn.functional.softplus
-    log_w = torch.zeros(v0.shape[0], dtype=acc, device=v0.device)
-    v = v0.to(W.dtype)
-    a_minus_c = a - c
-    beta_list = betas.tolist()
-    for k in range(1, len(beta_list)):
-        b_prev, b_k = beta_list[k - 1], beta_list[k]
-        x = v @ W + b                                                # (M, H)
-        x_acc = x.to(acc)
-        log_w += (b_k - b_prev) * (v @ a_minus_c).to(acc)           # visible-bias part
-        log_w += (softplus(b_k * x_acc) - softplus(b_prev * x_acc)).sum(1)  # hidden summed out
-        if k < len(beta_list) - 1:           # move with T_k, which leaves f_{beta_k} invariant
-            h = _bernoulli(torch.sigmoid(b_k * x), generator)
-            v = _bernoulli(torch.sigmoid(b_k * (h @ W.T) + ((1 - b_k) * c + b_k * a)), generator)
-    return log_w
+    return rbm
 
 
 def _check_base_logits(base_logits: Optional[Tensor], rbm: RBM) -> Tensor:
@@ -340,15 +543,17 @@ def _check_base_logits(base_logits: Optional[Tensor], rbm: RBM) -> Tensor:
 
 @dataclass
 class AISResult:
-    r"""What :func:`ais_log_partition` returns.
+    r"""What :func:`ais_log_partition` and :func:`reverse_ais_log_partition` return.
 
-    ``log_z``: the estimate $\log \hat Z = \log Z_0 + \log \frac1M \sum_m w_m$;
+    ``log_z``: the estimate, $\log \hat Z = \log Z_0 + \log \frac1M \sum_m w_m$ (forward),
+    or $\log Z_0 - \log \frac1M \sum_m w_m$ (``reverse``, where $\mathbb E[w] = Z_0 / Z$);
     ``log_z_base``: $\log Z_0$; ``log_weights``: the $M$ values $\log w_m$.
     """
 
     log_z: float
     log_z_base: float
     log_weights: Tensor
+    reverse: bool = False
 
     @property
     def effective_sample_size(self) -> float:
@@ -358,17 +563,27 @@ class AISResult:
 
     def interval(self, n_std: float = 3.0) -> tuple[float, float]:
         r"""$\log(\hat Z \pm$ ``n_std`` standard errors of $\hat Z)$, as Salakhutdinov and Murray
-        (2008) report it; the lower end is $-\infty$ when the interval reaches 0."""
+        (2008) report it; the lower end is $-\infty$ when the interval reaches 0. For a
+        ``reverse`` estimate, the interval $\bar w \pm$ ``n_std`` s.e. of the weights, mapped
+        through $\log Z_0 - \log \bar w$ (the upper end is $+\infty$ when it reaches 0)."""
         n_std = check_number("n_std", n_std, nonnegative=True)
         lw = self.log_weights.double()
         top = lw.max()
         w = torch.exp(lw - top)                                  # rescaled weights, max 1
         mean = w.mean()
         se = w.std() / math.sqrt(len(w)) if len(w) > 1 else torch.zeros((), dtype=w.dtype)
-        shift = top.item() + self.log_z_base
-        low = mean - n_std * se
-        return (math.log(low.item()) + shift if low > 0 else -math.inf,
-                math.log((mean + n_std * se).item()) + shift)
+        low, high = mean - n_std * se, mean + n_std * se
+        log_low = math.log(low.item()) + top.item() if low > 0 else -math.inf
+        log_high = math.log(high.item()) + top.item()
+        if self.reverse:
+            return self.log_z_base - log_high, self.log_z_base - log_low
+        return self.log_z_base + log_low, self.log_z_base + log_high
+
+
+def _log_z_base(rbm: RBM, c: Tensor) -> float:
+    r"""$\log Z_0 = H \log 2 + \sum_i \log(1 + e^{c_i})$: independent visible units with
+    log-odds $c$, and $H$ disconnected hidden units that each contribute a factor 2."""
+    return rbm.n_hidden * math.log(2.0) + nn.functional.softplus(c.cpu().double()).sum().item()
 
 
 @torch.no_grad()
@@ -385,17 +600,64 @@ def ais_log_partition(rbm: RBM, betas: Tensor, n_runs: int, *,
     underestimates $\log Z$ on average, so log-likelihoods $-F(v) - \log \hat Z$ computed
     with it are optimistic on average.
     """
-    if not isinstance(rbm, RBM):
-        raise TypeError(f"rbm must be an RBM, got {type(rbm).__name__}")
     n_runs = check_int("n_runs", n_runs, min_value=1)
-    c = _check_base_logits(base_logits, rbm)
+    c = _check_base_logits(base_logits, _check_rbm(rbm))
     check_generator("generator", generator)
     v0 = _bernoulli(torch.sigmoid(c).expand(n_runs, -1), generator)   # exact base samples
     log_w = ais_log_weights(rbm, betas, v0, base_logits=c, generator=generator)
-    softplus_c = nn.functional.softplus(c.cpu().double())              # log(1 + e^c)
-    log_z_base = rbm.n_hidden * math.log(2.0) + softplus_c.sum().item()  # log Z_0
+    log_z_base = _log_z_base(rbm, c)
     log_z = log_z_base + (torch.logsumexp(log_w, 0) - math.log(n_runs)).item()
     return AISResult(log_z, log_z_base, log_w.cpu())
+
+
+@torch.no_grad()
+def reverse_ais_log_partition(rbm: RBM, betas: Tensor, v_model: Tensor, *,
+                              base_logits: Optional[Tensor] = None,
+                              generator: Optional[torch.Generator] = None) -> AISResult:
+    r"""Estimate $\log Z$ of ``rbm`` from above by reverse AIS (see
+    :func:`reverse_ais_log_weights`), one run from each row of ``v_model`` (M, D), which
+    should be samples of the RBM:
+
+    $$\log \check Z = \log Z_0 - \log \frac1M \sum_{m=1}^{M} w_m .$$
+
+    With exact samples $\mathbb E[w] = Z_0 / Z$, so $1/\check Z$ is unbiased for $1/Z$ and, by
+    Jensen's inequality, $\mathbb E[\log \check Z] \ge \log Z$; by Markov's inequality
+    $P(\log \check Z < \log Z - t) \le e^{-t}$. Together with forward AIS this brackets
+    $\log Z$ (bidirectional Monte Carlo, Grosse, Ghahramani and Adams, 2015). With samples
+    that miss part of the model's probability the guarantee is lost: the bracket is only as
+    good as the samples.
+    """
+    c = _check_base_logits(base_logits, _check_rbm(rbm))
+    log_w = reverse_ais_log_weights(rbm, betas, v_model, base_logits=c, generator=generator)
+    log_z_base = _log_z_base(rbm, c)
+    log_z = log_z_base - (torch.logsumexp(log_w, 0) - math.log(len(log_w))).item()
+    return AISResult(log_z, log_z_base, log_w.cpu(), reverse=True)
+
+
+@torch.no_grad()
+def raise_log_prob(rbm: RBM, betas: Tensor, v: Tensor, *, n_runs: int = 1,
+                   base_logits: Optional[Tensor] = None,
+                   generator: Optional[torch.Generator] = None) -> Tensor:
+    r"""RAISE, the reverse AIS estimator of Burda, Grosse and Salakhutdinov (2015): for each
+    row of ``v`` (B, D), an estimate of $\log p_{\text{ann}}(v)$ from ``n_runs`` reverse AIS
+    runs started at $v$ itself (see :func:`reverse_ais_log_weights`):
+
+    $$\log \hat p(v) = -F(v) - \log Z_0 + \log \frac1R \sum_{r=1}^{R} w_r(v).$$
+
+    $\hat p(v)$ is unbiased for $p_{\text{ann}}(v)$, the probability of $v$ under the
+    annealing model (a base draw moved by the block Gibbs steps at
+    $\beta_1, \dots, \beta_K = 1$), which approaches the RBM's $p(v)$ as the schedule
+    lengthens; $\log \hat p(v)$ is therefore a stochastic lower bound on
+    $\log p_{\text{ann}}(v)$: a conservative estimate, the opposite of forward AIS's error.
+    Needs no samples of the model. Returns (B,).
+    """
+    c = _check_base_logits(base_logits, _check_rbm(rbm))
+    rbm._check_v(v)
+    n_runs = check_int("n_runs", n_runs, min_value=1)
+    starts = v.repeat_interleave(n_runs, dim=0)
+    log_w = reverse_ais_log_weights(rbm, betas, starts, base_logits=c, generator=generator)
+    log_mean_w = torch.logsumexp(log_w.view(-1, n_runs), 1) - math.log(n_runs)
+    return -rbm.free_energy(v).to(log_w.dtype) - _log_z_base(rbm, c) + log_mean_w
 
 
 DBMState = tuple[Tensor, Tensor, Tensor]

@@ -7,7 +7,9 @@ import torch
 from companion import boltzmann
 from companion.boltzmann import (DBM, RBM, AISResult, PersistentChains, ais_betas,
                                   ais_log_partition, ais_log_weights, all_binary_states,
-                                  independent_log_prob, marginal_logits)
+                                  gibbs_transition_matrix, independent_log_prob,
+                                  marginal_logits, raise_log_prob, reverse_ais_log_partition,
+                                  reverse_ais_log_weights)
 
 
 @pytest.fixture
@@ -394,3 +396,166 @@ def test_dbm_loss_is_the_stochastic_approximation_update(dbm):
             -(mu2.mean(0) - h2n.mean(0))]
     for got, w in zip(grads, want):
         assert torch.allclose(got, w)
+
+
+# ---- the learning rule of a general Boltzmann machine
+
+def random_bm(n_visible, n_hidden, seed):
+    g = torch.Generator().manual_seed(seed)
+    bm = boltzmann.BoltzmannMachine(n_visible, n_hidden, init_std=1.0, generator=g).double()
+    with torch.no_grad():
+        bm.theta.copy_(torch.randn(n_visible + n_hidden, generator=g, dtype=torch.float64))
+    return bm, (torch.rand(7, n_visible, generator=g) < 0.5).double()
+
+
+def test_boltzmann_machine_energy_is_the_pairwise_sum():
+    bm, _ = random_bm(3, 2, seed=30)
+    s = all_binary_states(5, torch.float64)
+    w = bm.weights
+    pairs = sum(w[i, j] * s[:, i] * s[:, j] for i in range(5) for j in range(i + 1, 5))
+    assert torch.allclose(bm.energy(s), -pairs - s @ bm.theta)
+    assert torch.equal(w, w.T) and torch.all(w.diagonal() == 0)
+
+
+def test_boltzmann_machine_with_rbm_connectivity_is_the_rbm():
+    # keep only the visible-hidden weights: the same distribution as an RBM
+    bm, v = random_bm(4, 3, seed=31)
+    with torch.no_grad():
+        bm.U[:4, :4] = 0
+        bm.U[4:, 4:] = 0
+    rbm = RBM(4, 3, init_std=0.0).double()
+    with torch.no_grad():
+        rbm.W.copy_(bm.U[:4, 4:]), rbm.a.copy_(bm.theta[:4]), rbm.b.copy_(bm.theta[4:])
+    assert torch.allclose(bm.log_prob(v), rbm.log_prob(v))
+
+
+@pytest.mark.parametrize("n_visible, n_hidden, seed", [(4, 3, 32), (5, 0, 33), (3, 5, 34)])
+def test_learning_rule_is_the_gradient_of_the_log_likelihood(n_visible, n_hidden, seed):
+    # d/dw_ij mean log p(v) = <s_i s_j>_clamped - <s_i s_j>_free (Ackley et al., 1985)
+    bm, v = random_bm(n_visible, n_hidden, seed)
+    clamped, free = bm.correlations(v)
+    bm.log_prob(v).mean().backward()
+    assert torch.allclose(bm.U.grad, torch.triu(clamped - free, 1), atol=1e-12)
+    assert torch.allclose(bm.theta.grad, (clamped - free).diagonal(), atol=1e-12)
+
+
+# ---- exact Gibbs kernel, reverse AIS and RAISE
+
+def exact_samples(rbm, n, g):
+    """Exact samples of a small RBM's p(v), drawn from the enumerated distribution."""
+    v = all_binary_states(rbm.n_visible, torch.float64)
+    p = rbm.log_prob(v).exp().detach()
+    return v[torch.multinomial(p, n, replacement=True, generator=g)]
+
+
+def test_sample_exact_draws_the_model_distribution():
+    rbm = random_rbm(5, 4, seed=39)
+    v = rbm.sample_exact(50000, torch.Generator().manual_seed(39))
+    codes = (v @ (2.0 ** torch.arange(4, -1, -1, dtype=torch.float64))).long()
+    freq = torch.bincount(codes, minlength=32).double() / len(v)
+    p = rbm.log_prob(all_binary_states(5, torch.float64)).exp().detach()
+    assert 0.5 * (freq - p).abs().sum() < 0.015
+
+
+def test_gibbs_transition_matrix_leaves_the_model_invariant_and_matches_sampling():
+    rbm = random_rbm(5, 3, seed=40)
+    T = gibbs_transition_matrix(rbm)
+    v = all_binary_states(5, torch.float64)
+    p = rbm.log_prob(v).exp().detach()
+    assert torch.allclose(p @ T, p, atol=1e-12)                       # p is stationary
+    g = torch.Generator().manual_seed(41)
+    start = 19                                                        # v = 10011
+    moved = rbm.gibbs(v[start].expand(40000, -1), k=1, generator=g)
+    codes = (moved @ (2.0 ** torch.arange(4, -1, -1, dtype=torch.float64))).long()
+    freq = torch.bincount(codes, minlength=32).double() / 40000
+    assert 0.5 * (freq - T[start]).abs().sum() < 0.02
+
+
+def test_reverse_ais_from_exact_samples_is_unbiased_for_the_inverse_ratio():
+    # E[w] = Z_0 / Z for the reversed sequence of distributions, however short
+    rbm = random_rbm(5, 3, seed=42)
+    g = torch.Generator().manual_seed(43)
+    c = torch.randn(5, generator=g, dtype=torch.float64)
+    betas = torch.tensor([0.0, 0.3, 0.6, 1.0], dtype=torch.float64)
+    res = reverse_ais_log_partition(rbm, betas, exact_samples(rbm, 200_000, g), base_logits=c,
+                                    generator=g)
+    w = torch.exp(res.log_weights - res.log_z_base + rbm.log_partition().item())   # w Z / Z_0
+    se = w.std() / math.sqrt(len(w))
+    assert abs(w.mean().item() - 1) < 4 * se.item(), (w.mean(), se)
+    low, high = res.interval(3.0)
+    assert res.reverse and low <= res.log_z <= high
+
+
+def test_forward_and_reverse_ais_bracket_the_exact_log_partition():
+    rbm = random_rbm(16, 10, seed=44, std=1.5)
+    g = torch.Generator().manual_seed(45)
+    exact = rbm.log_partition().item()
+    fwd, rev = [], []
+    for _ in range(30):                      # a short bridge: both biased, in opposite ways
+        fwd.append(ais_log_partition(rbm, ais_betas(5), 10, generator=g).log_z)
+        rev.append(reverse_ais_log_partition(rbm, ais_betas(5), exact_samples(rbm, 10, g),
+                                             generator=g).log_z)
+    assert sum(fwd) / 30 < exact < sum(rev) / 30, (sum(fwd) / 30, exact, sum(rev) / 30)
+    # a long bridge: both close to the exact value
+    long_rev = reverse_ais_log_partition(rbm, ais_betas(1000), exact_samples(rbm, 100, g),
+                                         generator=g)
+    assert abs(long_rev.log_z - exact) < 0.1, (long_rev.log_z, exact)
+
+
+def annealed_model(rbm, betas, c):
+    """p_ann(v) exactly: the base distribution moved by the Gibbs kernels at betas[1:]."""
+    v = all_binary_states(rbm.n_visible, torch.float64)
+    p = independent_log_prob(v, c).exp()
+    for beta in betas[1:].tolist():
+        step = RBM(rbm.n_visible, rbm.n_hidden, init_std=0.0).double()
+        with torch.no_grad():
+            step.W.copy_(beta * rbm.W), step.b.copy_(beta * rbm.b)
+            step.a.copy_((1 - beta) * c + beta * rbm.a)
+        p = p @ gibbs_transition_matrix(step)
+    return p
+
+
+def test_raise_is_unbiased_for_the_annealed_model():
+    rbm = random_rbm(4, 3, seed=46)
+    g = torch.Generator().manual_seed(47)
+    c = torch.randn(4, generator=g, dtype=torch.float64)
+    betas = torch.tensor([0.0, 0.4, 0.8, 1.0], dtype=torch.float64)
+    p_ann = annealed_model(rbm, betas, c)
+    v = all_binary_states(4, torch.float64)
+    est = raise_log_prob(rbm, betas, v.repeat(20000, 1), base_logits=c, generator=g).exp()
+    est = est.view(20000, 16)
+    se = est.std(0) / math.sqrt(20000)
+    assert ((est.mean(0) - p_ann).abs() < 4 * se + 1e-12).all(), (est.mean(0), p_ann)
+    # with several runs per vector it averages them: same expectation, shape (B,)
+    assert raise_log_prob(rbm, betas, v, n_runs=3, base_logits=c, generator=g).shape == (16,)
+
+
+def test_the_annealed_model_approaches_the_rbm():
+    rbm = random_rbm(4, 3, seed=48)
+    c = torch.zeros(4, dtype=torch.float64)
+    p = rbm.log_prob(all_binary_states(4, torch.float64)).exp().detach()
+    gaps = [0.5 * (annealed_model(rbm, ais_betas(k), c) - p).abs().sum().item()
+            for k in (3, 30, 300)]
+    assert gaps[0] > gaps[1] > gaps[2] and gaps[2] < 0.01, gaps
+
+
+@pytest.mark.parametrize("call, exc, msg", [
+    (lambda: boltzmann.BoltzmannMachine(12, 10), ValueError, "must be <= 20"),
+    (lambda: boltzmann.BoltzmannMachine(3, 2).log_prob(torch.zeros(2, 4)), ValueError,
+     "v must have last dimension 3"),
+    (lambda: gibbs_transition_matrix(RBM(13, 2)), ValueError, "at most 12 visible"),
+    (lambda: RBM(3, 21).sample_exact(5), ValueError, "at most 20 units"),
+    (lambda: RBM(3, 2).sample_exact(0), ValueError, "n must be >= 1"),
+    (lambda: gibbs_transition_matrix("rbm"), TypeError, "rbm must be an RBM"),
+    (lambda: reverse_ais_log_partition(RBM(3, 2), torch.tensor([0.0, 1.0]), torch.zeros(2, 4)),
+     ValueError, "v must have last dimension 3"),
+    (lambda: reverse_ais_log_weights(RBM(3, 2), torch.tensor([1.0, 0.0]), torch.zeros(2, 3)),
+     ValueError, "betas must run from 0 to 1"),
+    (lambda: raise_log_prob(RBM(3, 2), torch.tensor([0.0, 1.0]), torch.zeros(2, 3), n_runs=0),
+     ValueError, "n_runs must be >= 1"),
+    (lambda: raise_log_prob(None, torch.tensor([0.0, 1.0]), torch.zeros(2, 3)), TypeError,
+     "rbm must be an RBM"),
+])
+def test_bad_input_to_the_chapter_9_additions(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()
