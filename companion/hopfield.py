@@ -65,6 +65,7 @@ __all__ = [
     "retrieval_overlaps",
     "run_async",
     "sign_update",
+    "snr_capacity",
     "sync_lyapunov",
     "sync_trajectory",
     "sync_update",
@@ -555,9 +556,15 @@ def fixed_point_fraction(n_neurons: int, n_patterns: int, n: int = 2, *, n_netwo
     n = check_int("n", n, min_value=2)
     p = check_int("n_patterns", n_patterns, min_value=1)
     n_test = p if n_test is None else check_int("n_test", n_test, min_value=1, max_value=p)
-    xi = random_patterns(p, n_neurons, generator, n_networks=n_networks, device=device,
-                         dtype=torch.float32 if n == 2 else torch.float64)
-    bad = unstable_bits(xi)[:, :n_test] if n == 2 else dense_unstable_bits(xi, n, n_test)
+    if n == 2:                                                # all networks in one batch
+        xi = random_patterns(p, n_neurons, generator, n_networks=n_networks, device=device)
+        bad = unstable_bits(xi)[:, :n_test]
+    else:                                                     # one network at a time (memory)
+        bad = []
+        for _ in range(n_networks):
+            xi = random_patterns(p, n_neurons, generator, device=device, dtype=torch.float64)
+            bad.append((_dense_flip_delta(xi[:n_test], xi, n) < 0).sum(-1))
+        bad = torch.stack(bad)
     return (bad == 0).double().mean(-1)
 
 
@@ -581,6 +588,30 @@ def level_crossing(x: Sequence[float], y: Sequence[float], level: float, *,
             cross = ta + (ya - level) / (ya - yb) * (tb - ta)
             return math.exp(cross) if log_x else cross
     return float("nan")
+
+
+def snr_capacity(n_neurons: int, n: int = 2, fraction: float = 0.9) -> float:
+    r"""The number of patterns $P$ at which the signal-to-noise estimate of the fraction of
+    fixed points, :func:`fixed_point_probability`, falls to ``fraction``.
+
+    Found by bisection over integer $P$, then linear interpolation between the two integers
+    around the crossing. Unlike the asymptotic $N^{n-1} / (2 (2n-3)!! \ln N)$
+    (:func:`krotov_hopfield_capacity`), it keeps the finite-$N$ terms of the estimate, so
+    the difference between the two shows how far from the large-$N$ limit a size is.
+    """
+    big_n = check_int("n_neurons", n_neurons, min_value=2)
+    n = check_int("n", n, min_value=2)
+    fraction = check_number("fraction", fraction)
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"fraction must be in (0, 1), got {fraction}")
+    lo, hi = 1, 2
+    while fixed_point_probability(big_n, hi, n) >= fraction:  # bracket the crossing
+        lo, hi = hi, 2 * hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fixed_point_probability(big_n, mid, n) >= fraction else (lo, mid)
+    f_lo, f_hi = fixed_point_probability(big_n, lo, n), fixed_point_probability(big_n, hi, n)
+    return lo + (f_lo - fraction) / (f_lo - f_hi)
 
 
 def _ags_gap(y: float, alpha: float) -> float:
@@ -653,6 +684,11 @@ def dense_flip_delta(s: Tensor, patterns: Tensor, n: int) -> Tensor:
     $a^k = a$ for odd $k$ and $1$ for even $k$.
     """
     s, patterns, n = _check_dense(s, patterns, n)
+    return _dense_flip_delta(s, patterns, n)
+
+
+def _dense_flip_delta(s: Tensor, patterns: Tensor, n: int) -> Tensor:
+    """:func:`dense_flip_delta` without the argument checks, for inputs known to be valid."""
     o = s @ patterns.transpose(-1, -2)                        # (..., P)
     odd = torch.zeros_like(o)
     even = torch.zeros_like(o[..., :1])
@@ -714,7 +750,8 @@ def dense_unstable_bits(patterns: Tensor, n: int, n_test: Optional[int] = None) 
     fixed point of the dynamics when its count is 0.
     """
     _check_patterns(patterns)
+    n = check_int("n", n, min_value=2)
     p = patterns.shape[-2]
     n_test = p if n_test is None else check_int("n_test", n_test, min_value=1, max_value=p)
-    delta = dense_flip_delta(patterns[..., :n_test, :], patterns, n)
+    delta = _dense_flip_delta(patterns[..., :n_test, :], patterns, n)
     return (delta < 0).sum(-1)

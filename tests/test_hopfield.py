@@ -226,6 +226,19 @@ def test_fixed_point_fraction_counts_patterns_no_single_flip_improves(n):
     assert frac.tolist() == pytest.approx(want)
 
 
+@pytest.mark.parametrize("n_neurons, n", [(200, 2), (1000, 2), (100, 3)])
+def test_snr_capacity_is_where_the_estimate_crosses_the_fraction(n_neurons, n):
+    p = hf.snr_capacity(n_neurons, n, 0.9)
+    below, above = math.floor(p), math.ceil(p)
+    assert hf.fixed_point_probability(n_neurons, below, n) >= 0.9
+    assert hf.fixed_point_probability(n_neurons, above, n) < 0.9
+    # the same order as the asymptotic formula, and moving towards it as N grows
+    assert 0.7 < p / hf.krotov_hopfield_capacity(n_neurons, n) < 1.3
+    if n == 2:
+        ratio = [hf.snr_capacity(k) / hf.mceliece_capacity(k) for k in (100, 10_000, 10**6)]
+        assert abs(ratio[2] - 1) < abs(ratio[0] - 1)
+
+
 def test_level_crossing_interpolates():
     x = [1.0, 2.0, 3.0, 4.0]
     assert hf.level_crossing(x, [1.0 - 0.2 * v for v in x], 0.5) == pytest.approx(2.5)
