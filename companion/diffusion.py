@@ -164,6 +164,7 @@ class GaussianMixture:
 
     def mode_weights(self, x: Tensor) -> Tensor:
         """The share of the points ``x`` (n, d) assigned to each component: (K,)."""
+        check_tensor("x", x, ndim=2, floating=True, min_batch=1)
         k = self.assign(x)
         return torch.bincount(k, minlength=self.means.shape[0]).to(torch.float64) / max(1, len(k))
 
@@ -216,11 +217,9 @@ def dsm_loss(score_fn: Callable[[Tensor, Tensor], Tensor], x0: Tensor, sigma,
     """
     check_callable("score_fn", score_fn)
     check_tensor("x0", x0, ndim=2, floating=True, min_batch=1)
+    check_generator("generator", generator)
     s = _sigma_column(sigma, x0)
-    if eps is None:
-        eps = randn(x0.shape, generator, x0.device, x0.dtype)
-    elif eps.shape != x0.shape:
-        raise ValueError(f"eps must have x0's shape {tuple(x0.shape)}, got {tuple(eps.shape)}")
+    eps = _noise(eps, x0, generator)
     x_noisy = x0 + s * eps                                    # x~ = x0 + sigma eps
     score = score_fn(x_noisy, s)
     return 0.5 * ((s * score + eps) ** 2).sum(-1).mean()      # 1/2 |sigma s + eps|^2
@@ -280,6 +279,7 @@ class NoiseConditionalEnergy(nn.Module):
     def score(self, x: Tensor, sigma) -> Tensor:
         r"""$s_\theta(x, \sigma) = -\nabla_x E_\theta(x, \sigma)$: (B, d). Differentiable in the
         parameters when the module is in training mode (for :func:`dsm_loss`)."""
+        check_tensor("x", x, ndim=2, last_dim=self.dim, floating=True, min_batch=1)
         with torch.enable_grad():
             x = x.detach().requires_grad_(True)
             (grad,) = torch.autograd.grad(self(x, sigma).sum(), x, create_graph=self.training)
@@ -387,17 +387,44 @@ def _check_data(name: str, x) -> Tensor:
     return check_tensor(name, x, ndim=2, floating=True, min_batch=1)
 
 
+def _check_like(name: str, x, like: Tensor) -> Tensor:
+    """A floating tensor of ``like``'s shape."""
+    check_tensor(name, x, floating=True)
+    if x.shape != like.shape:
+        raise ValueError(f"{name} must have shape {tuple(like.shape)}, got {tuple(x.shape)}")
+    return x
+
+
+def _noise(eps: Optional[Tensor], x0: Tensor, generator: Optional[torch.Generator]) -> Tensor:
+    """The given noise (checked to have x0's shape), or fresh standard normal noise."""
+    if eps is None:
+        return randn(x0.shape, generator, x0.device, x0.dtype)
+    return _check_like("eps", eps, x0)
+
+
+def _step_tensor(t, x: Tensor, T: int) -> Tensor:
+    """Steps as a long tensor (B,) or (), from an int or an integer tensor, each in 0..T."""
+    if isinstance(t, Tensor):
+        if t.is_floating_point() or t.dtype == torch.bool or t.dim() > 1 or \
+                (t.dim() == 1 and t.shape[0] != x.shape[0]):
+            raise ValueError(f"t must be an int or an integer tensor of shape ({x.shape[0]},), "
+                             f"got {t.dtype} {tuple(t.shape)}")
+    else:
+        t = torch.tensor(check_int("t", t), device=x.device)
+    if (t < 0).any() or (t > T).any():
+        raise ValueError(f"t must lie in 0..{T}")
+    return t
+
+
 def q_sample(x0: Tensor, t: Steps, schedule: Schedule, generator: Optional[torch.Generator] = None,
              eps: Optional[Tensor] = None) -> Tensor:
     r"""The forward process in closed form,
     $x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1 - \bar\alpha_t}\,\varepsilon$: (B, d)."""
     _check_data("x0", x0)
+    check_generator("generator", generator)
     schedule = _check_schedule(schedule)
     t = _steps(t, x0, schedule)
-    if eps is None:
-        eps = randn(x0.shape, generator, x0.device, x0.dtype)
-    elif eps.shape != x0.shape:
-        raise ValueError(f"eps must have x0's shape {tuple(x0.shape)}, got {tuple(eps.shape)}")
+    eps = _noise(eps, x0, generator)
     ab = _coef(schedule.alpha_bars, t, x0)
     return ab.sqrt() * x0 + (1 - ab).sqrt() * eps
 
@@ -407,6 +434,7 @@ def forward_chain(x0: Tensor, t: int, schedule: Schedule,
     r"""The forward process simulated step by step,
     $x_s = \sqrt{1 - \beta_s}\,x_{s-1} + \sqrt{\beta_s}\,\varepsilon_s$ for s = 1..t: (B, d)."""
     _check_data("x0", x0)
+    check_generator("generator", generator)
     schedule = _check_schedule(schedule)
     t = check_int("t", t, min_value=0, max_value=schedule.T)
     x = x0
@@ -442,6 +470,7 @@ def predict_x0(x_t: Tensor, eps_hat: Tensor, t: Steps, schedule: Schedule) -> Te
     r"""The clean data implied by a noise estimate,
     $\hat x_0 = (x_t - \sqrt{1 - \bar\alpha_t}\,\hat\varepsilon)/\sqrt{\bar\alpha_t}$: (B, d)."""
     _check_data("x_t", x_t)
+    _check_like("eps_hat", eps_hat, x_t)
     t = _steps(t, x_t, _check_schedule(schedule))
     ab = _coef(schedule.alpha_bars, t, x_t)
     return (x_t - (1 - ab).sqrt() * eps_hat) / ab.sqrt()
@@ -452,6 +481,7 @@ def p_mean(x_t: Tensor, eps_hat: Tensor, t: Steps, schedule: Schedule) -> Tensor
     $\mu_\theta = \frac{1}{\sqrt{\alpha_t}}\big(x_t - \frac{\beta_t}{\sqrt{1 - \bar\alpha_t}}
     \hat\varepsilon\big)$: (B, d)."""
     _check_data("x_t", x_t)
+    _check_like("eps_hat", eps_hat, x_t)
     t = _steps(t, x_t, _check_schedule(schedule), low=1)
     b, a = _coef(schedule.betas, t, x_t), _coef(schedule.alphas, t, x_t)
     ab = _coef(schedule.alpha_bars, t, x_t)
@@ -462,8 +492,18 @@ def gaussian_kl(mean_q: Tensor, var_q: Tensor, mean_p: Tensor, var_p: Tensor) ->
     r"""$\mathrm{KL}\big(\mathcal N(\mu_q, v_q I)\,\|\,\mathcal N(\mu_p, v_p I)\big) =
     \tfrac12\sum_i\big[v_q/v_p - 1 - \log(v_q/v_p) + (\mu_{q,i} - \mu_{p,i})^2/v_p\big]$,
     in nats, for means (B, d) and variances broadcastable to (B, 1): (B,)."""
-    check_tensor("mean_q", mean_q, floating=True)
-    check_tensor("mean_p", mean_p, floating=True)
+    _check_data("mean_q", mean_q)
+    _check_like("mean_p", mean_p, mean_q)
+    for name, v in (("var_q", var_q), ("var_p", var_p)):
+        check_tensor(name, v, floating=True)
+        try:
+            fits = v.dim() <= 2 and torch.broadcast_shapes(v.shape, (len(mean_q), 1)) == (len(mean_q), 1)
+        except RuntimeError:
+            fits = False
+        if not fits or v.numel() == 0:
+            raise ValueError(f"{name} must broadcast to ({len(mean_q)}, 1), got shape {tuple(v.shape)}")
+        if (v <= 0).any():
+            raise ValueError(f"{name} must be positive")
     d = mean_q.shape[-1]
     ratio = (var_q / var_p).expand(mean_q.shape[:-1] + (1,)).squeeze(-1)
     return 0.5 * (d * (ratio - 1 - ratio.log()) + ((mean_q - mean_p) ** 2 / var_p).sum(-1))
@@ -475,8 +515,11 @@ def elbo_weight(t: Steps, schedule: Schedule, sigma2: str = "beta") -> Tensor:
     $\lambda_t = \beta_t^2 / (2\sigma_t^2\alpha_t(1 - \bar\alpha_t))$, with the reverse
     variance $\sigma_t^2 = \beta_t$ (``"beta"``) or $\tilde\beta_t$ (``"posterior"``)."""
     schedule = _check_schedule(schedule)
-    if isinstance(t, int):
+    if isinstance(t, int) and not isinstance(t, bool):
         t = torch.tensor([t])
+    check_tensor("t", t)
+    if t.is_floating_point() or t.dtype == torch.bool:
+        raise TypeError(f"t must hold integer steps, got dtype {t.dtype}")
     t = t.long().cpu()
     if (t < 1).any() or (t > schedule.T).any():
         raise ValueError(f"t must lie in 1..{schedule.T}")
@@ -499,6 +542,7 @@ def ddpm_loss(eps_model: Callable[[Tensor, Tensor], Tensor], x0: Tensor, schedul
     coordinates. ``eps_model(x_t, t)`` returns (B, d); ``t`` and ``eps`` may be given."""
     check_callable("eps_model", eps_model)
     _check_data("x0", x0)
+    check_generator("generator", generator)
     schedule = _check_schedule(schedule)
     if t is None:
         t = randint(schedule.T, (x0.shape[0],), generator, x0.device) + 1
@@ -579,7 +623,9 @@ class EpsilonMLP(nn.Module):
         _init_(self, check_generator("generator", generator))
 
     def forward(self, x: Tensor, t: Tensor) -> Tensor:
-        check_tensor("x", x, ndim=2, last_dim=self.dim, floating=True)
+        """The noise estimate for states ``x`` (B, d) at steps ``t`` (an int or (B,) integers)."""
+        check_tensor("x", x, ndim=2, last_dim=self.dim, floating=True, min_batch=1)
+        t = _step_tensor(t, x, self.T)
         c = (t.to(x).reshape(-1, 1) / self.T).expand(x.shape[0], 1)
         tau = _time_features(4 * c, self.n_features)
         h = x
@@ -665,6 +711,7 @@ class IdealEpsilon:
         self.schedule = _check_schedule(schedule)
 
     def __call__(self, x_t: Tensor, t: Tensor) -> Tensor:
+        _check_data("x_t", x_t)
         tt = _steps(t, x_t, self.schedule, low=1)
         if (tt != tt[0]).any():
             raise ValueError("IdealEpsilon needs the same t for the whole batch")
@@ -692,6 +739,7 @@ def copy_ratio(x: Tensor, train: Tensor, held_out: Tensor, n_draws: int = 1,
     the samples ``x`` (B, d) and ``n_draws`` random subsets $H$ of ``held_out`` with as many
     points as ``train`` (N, d), of $d(x, \text{train}) / d(x, H)$, the distances to the
     nearest point. Near 0: the samples are copies; near 1: they are as new as fresh data."""
+    check_tensor("x", x, ndim=2, floating=True, min_batch=1)
     check_tensor("held_out", held_out, ndim=2, floating=True)
     n = check_tensor("train", train, ndim=2, floating=True, min_batch=1).shape[0]
     if held_out.shape[0] < n:

@@ -325,7 +325,7 @@ def test_bad_input_raises_naming_the_argument():
         df.ideal_denoiser(torch.zeros(2, 2), torch.zeros(3, 4), 0.5)
     with pytest.raises(ValueError, match="same width"):
         df.nearest_distance(torch.zeros(2, 2), torch.zeros(3, 4))
-    with pytest.raises(ValueError, match="eps must have x0's shape"):
+    with pytest.raises(ValueError, match="eps must have shape"):
         df.q_sample(torch.zeros(2, 2), 1, s, eps=torch.zeros(3, 2))
     with pytest.raises(ValueError, match="sigma_max must exceed"):
         df.geometric_noise_levels(1.0, 2.0, 5)
