@@ -37,6 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .data import ring_of_gaussians
 from ._checks import check_choice, check_generator, check_int, check_number, check_tensor
 from .ebm import mlp
 from .seeding import rand, randn
@@ -50,6 +51,7 @@ __all__ = [
     "MLPGenerator",
     "bilinear_game",
     "clip_weights_",
+    "clipping_experiment",
     "critic_gradient_profile",
     "dcgan_init_",
     "discriminator_loss",
@@ -63,6 +65,7 @@ __all__ = [
     "generator_step",
     "gradient_penalty",
     "inception_score",
+    "jensen_shannon",
     "layer_gradient_norms",
     "lipschitz_bound",
     "nonsaturating_generator_loss",
@@ -74,6 +77,7 @@ __all__ = [
     "to_pixels",
     "to_tanh_range",
     "train_critic",
+    "train_deep_critic",
     "wgan_critic_loss",
     "wgan_critic_step",
     "wgan_generator_loss",
@@ -342,6 +346,27 @@ def optimal_discriminator(p_data: Tensor, p_g: Tensor) -> Tensor:
     if (p_data < 0).any() or (p_g < 0).any() or ((p_data + p_g) <= 0).any():
         raise ValueError("p_data and p_g must be densities: >= 0, and not both 0 at a point")
     return p_data / (p_data + p_g)
+
+
+def jensen_shannon(p: Tensor, q: Tensor, dx: float = 1.0) -> Tensor:
+    r"""The Jensen-Shannon divergence in nats,
+
+    $$\mathrm{JSD}(p \,\Vert\, q) = \tfrac12 \mathrm{KL}(p \,\Vert\, m) + \tfrac12 \mathrm{KL}(q \,\Vert\, m),
+      \qquad m = \tfrac12 (p + q),$$
+
+    from two densities tabulated on the same grid of spacing ``dx`` (a Riemann sum; with
+    ``dx = 1`` two probability vectors). Along the last dimension, so a batch of pairs
+    (..., n) gives (...). Between 0 (p = q) and $\log 2$ (disjoint supports)."""
+    check_tensor("p", p, floating=True)
+    check_tensor("q", q, floating=True)
+    if p.shape != q.shape:
+        raise ValueError(f"p and q must share a shape, got {tuple(p.shape)} and {tuple(q.shape)}")
+    dx = check_number("dx", dx, positive=True)
+    m = 0.5 * (p + q)
+    xlogy = torch.special.xlogy
+    kl_p = (xlogy(p, p) - xlogy(p, m)).sum(-1)
+    kl_q = (xlogy(q, q) - xlogy(q, m)).sum(-1)
+    return 0.5 * (kl_p + kl_q) * dx
 
 
 # ---------------------------------------------------------------------------- EBGAN
@@ -723,17 +748,16 @@ def train_critic(critic: nn.Module, x_real: Tensor, x_fake: Tensor, n_steps: int
     return losses
 
 
-def critic_gradient_profile(x_real: Tensor, x_fake: Tensor, *, clip: Optional[float] = None,
-                            gp_weight: float = 0.0, depth: int = 8, width: int = 32,
-                            n_steps: int = 50, lr: float = 5e-3,
-                            generator: Optional[torch.Generator] = None) -> list[float]:
-    r"""The experiment of Gulrajani et al. (2017, figure 1b) in small: a deep critic
-    (:class:`MLPDiscriminator` with ``depth`` hidden layers of ``width`` units, its weights
-    and biases drawn from $U(\pm 1/\sqrt{\text{fan-in}})$ with ``generator``) is trained by
+def train_deep_critic(x_real: Tensor, x_fake: Tensor, *, clip: Optional[float] = None,
+                      gp_weight: float = 0.0, depth: int = 8, width: int = 32,
+                      n_steps: int = 30, lr: float = 5e-3,
+                      generator: Optional[torch.Generator] = None) -> MLPDiscriminator:
+    r"""A deep critic, as in figure 1b of Gulrajani et al. (2017): an :class:`MLPDiscriminator`
+    with ``depth`` hidden layers of ``width`` units, its weights and biases drawn from
+    $U(\pm 1/\sqrt{\text{fan-in}})$ with ``generator``, trained for ``n_steps`` by
     :func:`train_critic` against the fixed points ``x_real`` and ``x_fake`` (N, d), either
     with weight clipping at ``clip`` (RMSProp) or with the gradient penalty ``gp_weight``
-    (Adam), then :func:`layer_gradient_norms` is measured on all the points. Returns the
-    norms from the input layer to the last."""
+    (Adam). Give exactly one of the two. Returns the trained critic."""
     if (clip is None) == (gp_weight == 0):
         raise ValueError("give exactly one of clip and gp_weight (> 0)")
     check_tensor("x_real", x_real, ndim=2, floating=True, min_batch=1)
@@ -748,7 +772,50 @@ def critic_gradient_profile(x_real: Tensor, x_fake: Tensor, *, clip: Optional[fl
                     p.copy_((2 * rand(p.shape, generator, p.device, p.dtype) - 1) * bound)
     train_critic(critic, x_real, x_fake, n_steps, lr=lr, clip=clip, gp_weight=gp_weight,
                  optimizer="rmsprop" if clip is not None else "adam", generator=generator)
+    return critic
+
+
+def critic_gradient_profile(x_real: Tensor, x_fake: Tensor, **kwargs) -> list[float]:
+    """:func:`layer_gradient_norms` of :func:`train_deep_critic` (same arguments), measured
+    on all the points ``x_real`` and ``x_fake``: from the input layer to the last."""
+    critic = train_deep_critic(x_real, x_fake, **kwargs)
     return layer_gradient_norms(critic.net, torch.cat([x_real, x_fake]))
+
+
+def clipping_experiment(clips: Sequence[float], *, gp_weight: Optional[float] = 10.0,
+                        n_points: int = 512, blob_std: float = 0.3, seed: int = 0) -> dict:
+    r"""Chapter 10's version of figure 1b of Gulrajani et al. (2017): the data are
+    ``n_points`` from the ring of 8 Gaussians, the frozen generator's samples as many points
+    of $\mathcal N(0, \sigma^2 I)$ with $\sigma$ = ``blob_std``, all drawn from a generator
+    seeded with ``seed``; with the same generator, one deep critic is trained
+    (:func:`train_deep_critic`) for each clipping constant in ``clips`` (30 RMSProp steps)
+    and then one with the gradient penalty ``gp_weight`` (50 Adam steps; ``None`` skips
+    it). Returns ``{"clip": {c: norms}, "gp": norms or None, "weight_norm": {c: ratios}}``:
+    each ``norms`` the per-layer gradient norms (:func:`layer_gradient_norms`) from the
+    input layer to the last, and each ``ratios`` the spectral norms of the clipped critic's
+    hidden-to-hidden weight matrices divided by $c$. (A width-$n$ matrix of $\pm c$ entries
+    has spectral norm about $2\sqrt n\,c$ if its signs are random, and up to $n c$ if they
+    are aligned.)"""
+    if not clips or any(not isinstance(c, (int, float)) or c <= 0 for c in clips):
+        raise ValueError(f"clips must be a non-empty sequence of positive numbers, got {clips!r}")
+    g = torch.Generator().manual_seed(check_int("seed", seed, min_value=0))
+    n_points = check_int("n_points", n_points, min_value=2)
+    x_real = ring_of_gaussians(n_points, g)
+    x_fake = check_number("blob_std", blob_std, positive=True) * randn((n_points, 2), g)
+    points = torch.cat([x_real, x_fake])
+    profiles, weight_norms = {}, {}
+    for c in clips:
+        critic = train_deep_critic(x_real, x_fake, clip=c, generator=g)
+        profiles[c] = layer_gradient_norms(critic.net, points)
+        linear = [m for m in critic.net if isinstance(m, nn.Linear)][1:-1]
+        weight_norms[c] = [torch.linalg.matrix_norm(m.weight.detach(), ord=2).item() / c
+                           for m in linear]
+    gp = None
+    if gp_weight is not None:
+        gp = critic_gradient_profile(x_real, x_fake, n_steps=50, lr=1e-3, generator=g,
+                                     gp_weight=check_number("gp_weight", gp_weight,
+                                                            positive=True))
+    return {"clip": profiles, "gp": gp, "weight_norm": weight_norms}
 
 
 # ---------------------------------------------------------------------------- trainer

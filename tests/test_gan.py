@@ -119,6 +119,25 @@ def test_at_the_global_optimum_the_discriminator_says_one_half():
     assert torch.allclose(gan.optimal_discriminator(p, p), torch.full_like(p, 0.5))
 
 
+def test_jensen_shannon_against_scipy_and_its_extremes(gen):
+    from scipy.spatial.distance import jensenshannon
+
+    p = torch.rand(3, 6, generator=gen, dtype=torch.float64)
+    q = torch.rand(3, 6, generator=gen, dtype=torch.float64)
+    p, q = p / p.sum(1, keepdim=True), q / q.sum(1, keepdim=True)
+    # scipy returns the Jensen-Shannon *distance*, the square root of the divergence
+    expected = torch.tensor([jensenshannon(a, b) ** 2 for a, b in zip(p.numpy(), q.numpy())])
+    assert torch.allclose(gan.jensen_shannon(p, q), expected.double(), rtol=1e-10)
+    assert gan.jensen_shannon(torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])).item() == \
+        pytest.approx(math.log(2))
+    # densities on a grid: two Gaussians, against a grid twice as fine
+    def jsd(n):
+        x = torch.linspace(-12, 12, n, dtype=torch.float64)
+        return gan.jensen_shannon(_normal_pdf(x, 0.0, 1.0), _normal_pdf(x, 1.0, 2.0),
+                                  (x[1] - x[0]).item()).item()
+    assert jsd(4001) == pytest.approx(jsd(8001), rel=1e-9)
+
+
 # ---------------------------------------------------------------------------- networks
 
 def test_dcgan_shapes_at_28x28(one_thread):
@@ -305,6 +324,13 @@ def test_clipped_deep_critics_vanish_or_explode_and_the_penalised_one_does_not(o
     assert all(a < b for a, b in zip(small, small[1:]))           # shrinks towards the input
     assert small[0] < 1e-12 and large[0] > 1e3
     assert all(0.2 < v < 5 for v in penal)
+    # the experiment's weight norms: a matrix of +-c entries lies between the random-sign
+    # value and the aligned bound n c (n = 32)
+    out = gan.clipping_experiment([0.001, 0.3], gp_weight=None, n_points=64)
+    assert out["gp"] is None and set(out["clip"]) == {0.001, 0.3}
+    for ratios in out["weight_norm"].values():
+        assert len(ratios) == 7 and all(5 < r <= 32 * (1 + 1e-5) for r in ratios)
+    assert min(out["weight_norm"][0.3]) > 25 > max(out["weight_norm"][0.001])   # aligned by training
 
 
 def test_inception_score_against_scipy_and_its_extremes(gen):
@@ -314,8 +340,8 @@ def test_inception_score_against_scipy_and_its_extremes(gen):
     marginal = p.mean(0).numpy()
     expected = math.exp(sum(entropy(row, marginal) for row in p.numpy()) / 30)
     assert gan.inception_score(p) == pytest.approx(expected, rel=1e-10)
-    assert gan.inception_score(torch.eye(5).repeat(3, 1)) == pytest.approx(5.0)   # confident, balanced
-    assert gan.inception_score(p[:1].repeat(10, 1)) == pytest.approx(1.0)         # all the same
+    assert gan.inception_score(torch.eye(5).repeat(3, 1)) == pytest.approx(5.0)  # balanced
+    assert gan.inception_score(p[:1].repeat(10, 1)) == pytest.approx(1.0)        # all the same
 
 
 def test_a_wgan_trainer_keeps_its_critic_clipped_and_records_the_penalty(gen):
@@ -493,6 +519,7 @@ def test_alternating_steps_conserve_a_quadratic_form(lr):
     (lambda: gan.layer_gradient_norms(nn.Sequential(nn.ReLU()), torch.zeros(3, 2)), ValueError,
      "at least one nn.Linear"),
     (lambda: gan.inception_score(torch.ones(3, 2)), ValueError, "probability vectors"),
+    (lambda: gan.jensen_shannon(torch.ones(3), torch.ones(2)), ValueError, "must share a shape"),
     (lambda: gan.critic_gradient_profile(torch.zeros(3, 2), torch.zeros(3, 2)), ValueError,
      "exactly one of clip and gp_weight"),
     (lambda: gan.train_critic(nn.Linear(2, 1), torch.zeros(3, 2), torch.zeros(3, 2), 5, lr=0.1,
