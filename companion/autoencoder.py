@@ -19,7 +19,14 @@ $E(x) = \lVert x - \hat x(x)\rVert^2$ (:func:`reconstruction_energy`) is low whe
 autoencoder has learned to reconstruct, near the data, and high elsewhere; $p \propto e^{-E}$
 as everywhere in the book. :func:`pca` and :func:`pca_reconstruct` give the optimum of a
 *linear* autoencoder (Baldi and Hornik, 1989), the reference it is measured against;
-:func:`ranking_auc` and :func:`principal_angles` measure separations and subspaces.
+:func:`ranking_auc` and :func:`principal_angles` measure separations and subspaces;
+:func:`tangent_directions` gives directions along the surface of reconstructions, along
+which the energy should grow slowly.
+
+What a denoising autoencoder learns can be computed exactly on a density with a known score
+(:func:`ring_mixture`): the best reconstruction is the posterior mean
+$r^*(\tilde x) = \tilde x + \sigma^2\nabla\log p_\sigma(\tilde x)$ (:func:`optimal_denoiser`),
+which tends to the data's score as $\sigma \to 0$ (Alain and Bengio, 2014).
 """
 from __future__ import annotations
 
@@ -45,8 +52,11 @@ __all__ = [
     "pca_reconstruct",
     "principal_angles",
     "ranking_auc",
+    "optimal_denoiser",
     "reconstruction_energy",
     "reconstruction_loss",
+    "ring_mixture",
+    "tangent_directions",
 ]
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
@@ -181,8 +191,13 @@ def binary_cross_entropy(x_hat: Tensor, x: Tensor) -> Tensor:
     (B, n), (B, n) -> (B,).
 
     Both arguments must lie in [0, 1] ($\hat x$ from a sigmoid output; $x$ binary or an
-    intensity). Each logarithm is clamped at $-100$, as ``torch.nn.functional.binary_cross_entropy``
-    does, so that $\hat x_i \in \{0, 1\}$ gives a large finite loss. Its minimum over
+    intensity). For binary $x$ it is the negative log-likelihood of independent Bernoulli
+    pixels (per pixel). For grey levels it is a loss, not a negative log-density over
+    [0, 1]: $\hat x^x (1 - \hat x)^{1 - x}$ integrates to less than 1 over $x \in [0, 1]$, and
+    the continuous Bernoulli distribution (Loaiza-Ganem and Cunningham, 2019) adds the
+    missing normaliser. Each logarithm is clamped at $-100$, as
+    ``torch.nn.functional.binary_cross_entropy`` does, so that $\hat x_i \in \{0, 1\}$ gives
+    a large finite loss. Its minimum over
     $\hat x$ is at $\hat x = x$, where it equals the entropy of $x$ (zero only for binary $x$).
     """
     _check_pair(x_hat, x)
@@ -215,7 +230,8 @@ def reconstruction_loss(model: nn.Module, x: Tensor, loss: str = "mse") -> Tenso
 
 
 def corrupt(x: Tensor, generator: Optional[torch.Generator] = None, *, noise_std: float = 0.0,
-            mask_prob: float = 0.0, clamp: Optional[tuple[float, float]] = None) -> Tensor:
+            mask_prob: float = 0.0, clamp: Optional[tuple[float, float]] = None,
+            keep: Optional[Tensor] = None, eps: Optional[Tensor] = None) -> Tensor:
     r"""A corrupted copy $\tilde x = m \odot x + \sigma\varepsilon$ of ``x`` (any shape).
 
     *Masking noise*: each component is set to zero independently with probability
@@ -223,17 +239,28 @@ def corrupt(x: Tensor, generator: Optional[torch.Generator] = None, *, noise_std
     $\varepsilon \sim \mathcal N(0, I)$ scaled by $\sigma$ = ``noise_std``. Both are drawn
     with ``generator`` and placed on ``x``'s device; ``clamp=(low, high)`` then clips the
     result (e.g. to the pixel range). With both set to zero, ``x`` is returned unchanged.
+
+    The caller may pass the noise in instead: ``keep`` (the mask $m$, zeros and ones, shaped
+    like ``x``) replaces the masking draw and ``eps`` ($\varepsilon$, shaped like ``x``) the
+    Gaussian draw, so that a test can give two implementations the same noise.
     """
     check_tensor("x", x, floating=True)
     noise_std = check_number("noise_std", noise_std, nonnegative=True)
     mask_prob = check_probability("mask_prob", mask_prob)
     check_generator("generator", generator)
+    for name, t in (("keep", keep), ("eps", eps)):
+        if t is not None:
+            check_tensor(name, t)
+            check_same_shape(name, t, "x", x)
     out = x
-    if mask_prob > 0:
+    if keep is None and mask_prob > 0:
         keep = rand(x.shape, generator, x.device, x.dtype) >= mask_prob     # m_i = 1 w.p. 1 - p
-        out = out * keep
-    if noise_std > 0:
-        out = out + noise_std * randn(x.shape, generator, x.device, x.dtype)
+    if keep is not None:
+        out = out * keep.to(x.dtype)
+    if eps is None and noise_std > 0:
+        eps = randn(x.shape, generator, x.device, x.dtype)
+    if eps is not None and noise_std > 0:
+        out = out + noise_std * eps.to(x.dtype)
     if clamp is not None:
         out = out.clamp(*check_interval("clamp", clamp))
     return out
@@ -241,15 +268,18 @@ def corrupt(x: Tensor, generator: Optional[torch.Generator] = None, *, noise_std
 
 def denoising_loss(model: nn.Module, x: Tensor, generator: Optional[torch.Generator] = None, *,
                    noise_std: float = 0.0, mask_prob: float = 0.0, loss: str = "mse",
-                   clamp: Optional[tuple[float, float]] = None) -> Tensor:
+                   clamp: Optional[tuple[float, float]] = None, keep: Optional[Tensor] = None,
+                   eps: Optional[Tensor] = None) -> Tensor:
     r"""The denoising autoencoder's loss on a clean batch ``x`` (m, n):
     $\frac1m\sum_j \ell\big(x^{(j)}, \mathrm{dec}(\mathrm{enc}(\tilde x^{(j)}))\big)$ with
     $\tilde x$ = :func:`corrupt` (x). The target is the *clean* input; a fresh corruption is
-    drawn at every call. Returns a scalar, ready for :func:`companion.training.fit`."""
+    drawn at every call (or given as ``keep`` and ``eps``, see :func:`corrupt`). Returns a
+    scalar, ready for :func:`companion.training.fit`."""
     _check_model(model)
     check_choice("loss", loss, LOSSES)
     check_tensor("x", x, ndim=2, floating=True, min_batch=1)
-    x_tilde = corrupt(x, generator, noise_std=noise_std, mask_prob=mask_prob, clamp=clamp)
+    x_tilde = corrupt(x, generator, noise_std=noise_std, mask_prob=mask_prob, clamp=clamp,
+                      keep=keep, eps=eps)
     return LOSSES[loss](model(x_tilde), x).mean()
 
 
@@ -270,6 +300,29 @@ def reconstruction_energy(model: Callable[[Tensor], Tensor], x: Tensor) -> Tenso
         raise ValueError(f"model must map x of shape {tuple(x.shape)} to a reconstruction of "
                          f"the same shape")
     return ((x - x_hat) ** 2).sum(dim=1)
+
+
+def tangent_directions(model: Autoencoder, x: Tensor,
+                       generator: Optional[torch.Generator] = None) -> Tensor:
+    r"""Unit vectors along the autoencoder's manifold at the reconstructions of ``x`` (B, n):
+    $u = J v / \lVert J v\rVert$, with $J = \partial\,\mathrm{dec}(h)/\partial h$ the decoder's
+    Jacobian at the code $h = \mathrm{enc}(x)$ and $v \sim \mathcal N(0, I_d)$ drawn with
+    ``generator``, one per row. Moving along $u$ moves along the surface of reconstructions
+    $\{\mathrm{dec}(h)\}$, which the autoencoder has fitted to the data. Returns (B, n)."""
+    if not isinstance(model, Autoencoder):
+        raise TypeError(f"model must be an Autoencoder, got {type(model).__name__}")
+    check_tensor("x", x, ndim=2, last_dim=model.n_inputs, floating=True, min_batch=1)
+    check_generator("generator", generator)
+    with torch.no_grad():
+        h = model.encode(x)
+    v = randn(h.shape, generator, h.device, h.dtype)
+    with torch.enable_grad():               # J v as the gradient of w -> J^T w (double backward)
+        h = h.requires_grad_(True)
+        out = model.decode(h)
+        w = torch.zeros_like(out, requires_grad=True)
+        (jt_w,) = torch.autograd.grad(out, h, grad_outputs=w, create_graph=True)   # J^T w
+        (jv,) = torch.autograd.grad(jt_w, w, grad_outputs=v)                      # J v, (B, n)
+    return (jv / jv.norm(dim=1, keepdim=True).clamp_min(torch.finfo(jv.dtype).tiny)).detach()
 
 
 # ------------------------------------------------------------------- reference points
@@ -339,3 +392,37 @@ def ranking_auc(low: Tensor, high: Tensor) -> float:
     n_low, n_high = len(low), len(high)
     u = ranks[n_low:].sum() - n_high * (n_high + 1) / 2      # pairs with high > low
     return float(u / (n_low * n_high))
+
+
+# ------------------------------------------------------------ a density with a known score
+
+def ring_mixture(n_modes: int = 4, radius: float = 2.0, std: float = 0.5,
+                 dtype: torch.dtype = torch.float32):
+    r"""A 2-D test density with a known score: ``n_modes`` equal-weight isotropic Gaussians
+    of standard deviation ``std``, centred evenly on a circle of ``radius``. Returns a
+    :class:`companion.diffusion.GaussianMixture` (exact ``log_prob``, ``score``, ``sample``,
+    and ``convolved(noise_std=σ)`` for the noised density $p_\sigma$)."""
+    from .diffusion import GaussianMixture
+
+    n_modes = check_int("n_modes", n_modes, min_value=1)
+    radius = check_number("radius", radius, nonnegative=True)
+    std = check_number("std", std, positive=True)
+    angle = 2 * math.pi * torch.arange(n_modes, dtype=torch.float64) / n_modes
+    means = radius * torch.stack([angle.cos(), angle.sin()], dim=1)
+    return GaussianMixture(torch.full((n_modes,), 1 / n_modes, dtype=dtype), means.to(dtype),
+                           torch.full((n_modes,), std, dtype=dtype))
+
+
+def optimal_denoiser(mixture, x: Tensor, noise_std: float) -> Tensor:
+    r"""The reconstruction $r^*(\tilde x) = \mathbb E[x \mid \tilde x]$ that minimises the
+    denoising loss $\mathbb E\,\lVert r(\tilde x) - x\rVert^2$ for data $x \sim p$ (a
+    ``GaussianMixture``) and corruption $\tilde x = x + \sigma\varepsilon$:
+
+    $$r^*(\tilde x) = \tilde x + \sigma^2\,\nabla \log p_\sigma(\tilde x),$$
+
+    with $p_\sigma$ the density of $\tilde x$ (Tweedie's formula). As $\sigma \to 0$,
+    $(r^*(x) - x)/\sigma^2 \to \nabla\log p(x)$ (Alain and Bengio, 2014).
+    ``x``: (..., d); returns the same shape."""
+    sigma = check_number("noise_std", noise_std, positive=True)
+    check_tensor("x", x, floating=True)
+    return x + sigma ** 2 * mixture.convolved(noise_std=sigma).score(x)

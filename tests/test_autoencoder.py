@@ -205,6 +205,26 @@ def test_denoising_loss_uses_the_clean_target(gen):
     assert loss.requires_grad
 
 
+def test_noise_passed_in_gives_the_formula_and_the_same_draws(gen):
+    x = torch.rand(30, 12, generator=gen, dtype=torch.float64)
+    keep = (torch.rand(30, 12, generator=gen) > 0.3).double()
+    eps = torch.randn(30, 12, generator=gen, dtype=torch.float64)
+    got = ae.corrupt(x, noise_std=0.2, keep=keep, eps=eps)
+    assert torch.equal(got, keep * x + 0.2 * eps), "x_tilde = m * x + sigma * eps"
+    assert torch.equal(ae.corrupt(x, keep=keep), keep * x)
+    # the drawn corruption is the same formula with the generator's mask and noise
+    g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    drawn = ae.corrupt(x, g1, noise_std=0.3, mask_prob=0.25)
+    m = (torch.rand(x.shape, generator=g2, dtype=torch.float64) >= 0.25).double()
+    e = torch.randn(x.shape, generator=g2, dtype=torch.float64)
+    assert torch.allclose(drawn, m * x + 0.3 * e)
+    model = ae.Autoencoder(12, 3, generator=gen).double()
+    loss = ae.denoising_loss(model, x, noise_std=0.2, keep=keep, eps=eps)
+    assert torch.allclose(loss, F.mse_loss(model(keep * x + 0.2 * eps), x))
+    with pytest.raises(ValueError, match="keep and x must have the same shape"):
+        ae.corrupt(x, keep=keep[:, :5])
+
+
 def test_denoising_training_lowers_the_denoising_error(gen):
     x = torch.zeros(400, 16)
     x[:200, :8], x[200:, 8:] = 1.0, 1.0                                  # two prototypes
@@ -275,6 +295,73 @@ def test_energy_follows_the_device_and_dtype_of_the_input():
     assert e.dtype == torch.float64 and e.device == x.device
 
 
+# ------------------------------------------------------------------------- tangents
+
+def test_tangents_of_a_linear_autoencoder_lie_in_its_decoder_columns(gen):
+    model = ae.Autoencoder(9, 3, output="identity", generator=gen).double()
+    x = torch.randn(20, 9, generator=gen, dtype=torch.float64)
+    u = ae.tangent_directions(model, x, gen)
+    assert u.shape == (20, 9) and torch.allclose(u.norm(dim=1), torch.ones(20, dtype=u.dtype))
+    w = model.decoder[0].weight                                        # (9, 3)
+    residual = u - u @ w @ torch.linalg.pinv(w)                        # part outside span(W_x)
+    assert residual.abs().max() < 1e-10
+
+
+def test_tangents_match_finite_differences_of_the_decoder(gen):
+    model = ae.Autoencoder(7, 2, (5,), activation="tanh", generator=gen).double()
+    x = torch.rand(6, 7, generator=gen, dtype=torch.float64)
+    u = ae.tangent_directions(model, x, torch.Generator().manual_seed(3))
+    h = model.encode(x).detach()
+    v = torch.randn(h.shape, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    t = 1e-6
+    with torch.no_grad():
+        fd = (model.decode(h + t * v) - model.decode(h - t * v)) / (2 * t)
+    assert torch.allclose(u, fd / fd.norm(dim=1, keepdim=True), atol=1e-7)
+
+
+# ------------------------------------------------------------- the optimal denoiser
+
+def test_ring_mixture_is_a_normalised_density_with_its_modes_on_the_circle():
+    mix = ae.ring_mixture(3, radius=1.5, std=0.4, dtype=torch.float64)
+    assert torch.allclose(mix.means.norm(dim=1), torch.full((3,), 1.5, dtype=torch.float64))
+    grid = torch.linspace(-4, 4, 401, dtype=torch.float64)
+    xx, yy = torch.meshgrid(grid, grid, indexing="ij")
+    density = mix.log_prob(torch.stack([xx, yy], -1)).exp()
+    mass = torch.trapezoid(torch.trapezoid(density, grid, dim=1), grid)
+    assert abs(mass.item() - 1) < 1e-6
+
+
+def test_optimal_denoiser_is_the_posterior_mean_by_monte_carlo(gen):
+    """E[x | x_tilde] by self-normalised importance sampling: x_i ~ p, weights N(x_tilde; x_i, s^2)."""
+    mix = ae.ring_mixture(dtype=torch.float64)
+    sigma = 0.6
+    x = mix.sample(200_000, gen)
+    probes = torch.tensor([[0.0, 0.0], [1.0, 1.0], [2.5, -0.5]], dtype=torch.float64)
+    for probe in probes:
+        w = torch.softmax(-((x - probe) ** 2).sum(1) / (2 * sigma**2), 0)
+        mc = (w[:, None] * x).sum(0)
+        se = (w[:, None] ** 2 * (x - mc) ** 2).sum(0).sqrt()           # delta-method SE
+        exact = ae.optimal_denoiser(mix, probe[None], sigma)[0]
+        assert all(within_se(mc[i].item(), exact[i].item(), se[i].item()) for i in range(2)), \
+            (probe, mc, exact)
+
+
+def test_optimal_denoiser_beats_perturbed_denoisers_and_tends_to_the_score(gen):
+    mix = ae.ring_mixture(dtype=torch.float64)
+    sigma = 0.5
+    x = mix.sample(100_000, gen)
+    x_tilde = x + sigma * torch.randn(x.shape, generator=gen, dtype=torch.float64)
+    best = ae.optimal_denoiser(mix, x_tilde, sigma)
+    loss = lambda r: ((r - x) ** 2).sum(1).mean().item()               # noqa: E731
+    for other in (x_tilde, x_tilde + 1.1 * (best - x_tilde), x_tilde + 0.9 * (best - x_tilde)):
+        assert loss(best) < loss(other)
+    # Alain and Bengio: (r*(x) - x) / sigma^2 -> grad log p(x) as sigma -> 0
+    probe = mix.sample(500, gen)
+    errors = [((ae.optimal_denoiser(mix, probe, s) - probe) / s**2 - mix.score(probe)).norm()
+              for s in (0.2, 0.1, 0.05)]
+    assert errors[0] > 3.5 * errors[1] > 3.5**2 * errors[2], "the error shrinks as sigma^2"
+
+
 # ------------------------------------------------------------------------- ranking AUC
 
 def test_ranking_auc_matches_sklearn_with_ties(gen):
@@ -338,6 +425,11 @@ def test_ranking_auc_matches_sklearn_with_ties(gen):
      ValueError, "supports sigmoid, tanh and identity outputs"),
     (lambda: ae.ranking_auc(torch.zeros(0), torch.ones(3)), ValueError,
      "low must hold at least 1 rows"),
+    (lambda: ae.tangent_directions(lambda x: x, torch.zeros(3, 5)), TypeError,
+     "model must be an Autoencoder"),
+    (lambda: ae.optimal_denoiser(ae.ring_mixture(), torch.zeros(3, 2), 0.0), ValueError,
+     "noise_std must be > 0"),
+    (lambda: ae.ring_mixture(std=0.0), ValueError, "std must be > 0"),
 ])
 def test_bad_input_gets_a_clear_error(call, exc, msg):
     with pytest.raises(exc, match=msg):
