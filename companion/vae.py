@@ -64,6 +64,7 @@ __all__ = [
     "gaussian_log_likelihood",
     "interpolate",
     "iwae_log_likelihood",
+    "kl_per_dimension",
     "latent_activity",
     "latent_grid",
     "linear_vae_kl",
@@ -538,6 +539,17 @@ def latent_activity(mu: Tensor) -> Tensor:
     if mu.shape[0] < 2:
         raise ValueError(f"mu needs at least 2 rows (examples) to have a variance, got {mu.shape[0]}")
     return mu.var(dim=0)                                           # over the examples
+
+
+def kl_per_dimension(mu: Tensor, logvar: Tensor) -> Tensor:
+    r"""The KL term split by latent dimension and averaged over the examples,
+    $\frac1N\sum_n \tfrac12(\sigma_{nj}^2 - \log\sigma_{nj}^2 - 1 + \mu_{nj}^2)$: how many
+    nats each dimension carries (near 0: collapsed). mu, logvar: (N, d); returns (d,), whose
+    sum is the mean of :func:`gaussian_kl`."""
+    _check_gaussian(mu, logvar)
+    if mu.dim() != 2:
+        raise ValueError(f"mu and logvar must have shape (N, d), got {tuple(mu.shape)}")
+    return (0.5 * (logvar.exp() - logvar - 1 + mu**2)).mean(dim=0)
 
 
 def linear_vae_kl(eigvals: Tensor, noise_var: float, beta: float = 1.0) -> Tensor:

@@ -379,6 +379,16 @@ def test_linear_vae_kl_is_the_optimum_of_the_beta_elbo(gen):
         assert torch.allclose(got, want, atol=1e-4), (beta, s2, got, want)
 
 
+def test_kl_per_dimension_sums_to_the_mean_kl(gen):
+    mu = torch.randn(6, 3, generator=gen, dtype=torch.float64)
+    logvar = torch.randn(6, 3, generator=gen, dtype=torch.float64)
+    per_dim = vae.kl_per_dimension(mu, logvar)
+    assert per_dim.shape == (3,) and (per_dim >= 0).all()
+    assert torch.allclose(per_dim.sum(), vae.gaussian_kl(mu, logvar).mean())
+    one = vae.kl_per_dimension(mu[:, :1], logvar[:, :1])                 # dimension 0 alone
+    assert torch.allclose(one, per_dim[:1])
+
+
 def test_latent_activity_is_the_variance_of_the_means_over_examples(gen):
     mu = torch.randn(50, 3, generator=gen) * torch.tensor([2.0, 0.01, 0.5])
     act = vae.latent_activity(mu)
