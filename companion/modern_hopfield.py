@@ -38,7 +38,7 @@ import torch
 from torch import Tensor, nn
 
 from ._checks import check_choice, check_generator, check_int, check_number, check_qkv, check_tensor
-from .seeding import rand, randint, randn
+from .seeding import rand, randint, randn, randperm
 
 __all__ = [
     "BagClassifier",
@@ -47,6 +47,8 @@ __all__ = [
     "Retrieval",
     "StorageCapacity",
     "cccp_bound",
+    "circle_groups",
+    "count_distinct",
     "energy",
     "exp_dam_energy",
     "exp_dam_flip_delta",
@@ -57,6 +59,7 @@ __all__ = [
     "lambert_w0",
     "lse",
     "motif_bags",
+    "noisy_queries",
     "retrieval_error_bound",
     "retrieve",
     "separation",
@@ -178,8 +181,9 @@ def cccp_bound(xi: Tensor, xi_t: Tensor, patterns: Tensor, beta: float) -> Tenso
     equality at $\xi = \xi_t$; its minimiser over $\xi$ is the update. ``xi`` and ``xi_t``
     have the same shape (states as in :func:`energy`); returns xi.shape[:-1].
     """
+    check_tensor("xi", xi, floating=True)
     check_tensor("xi_t", xi_t, floating=True)
-    if not isinstance(xi, Tensor) or xi.shape != xi_t.shape:
+    if xi.shape != xi_t.shape:
         raise ValueError(f"xi must have xi_t's shape {tuple(xi_t.shape)}, got "
                          f"{tuple(getattr(xi, 'shape', ()))}")
     e_t = energy(xi_t, patterns, beta)                        # E(xi_t) = E_1(xi_t) + E_2(xi_t)
@@ -237,6 +241,85 @@ def retrieve(xi: Tensor, patterns: Tensor, beta: float, *, n_steps: Optional[int
     return Retrieval(state, steps, converged, traj)
 
 
+def count_distinct(points: Tensor, tol: float = 1e-3) -> int:
+    r"""How many different points the rows of ``points`` (n, d) are: a row counts as new
+    when it is farther than ``tol`` (Euclidean distance) from every earlier representative
+    (greedy, in row order). Counts the fixed points that a batch of iterations reaches."""
+    check_tensor("points", points, ndim=2, floating=True, nonempty=True)
+    tol = check_number("tol", tol, nonnegative=True)
+    reps = points[:1]
+    for p in points[1:]:
+        if bool(((reps - p).norm(dim=-1) > tol).all()):          # far from every representative
+            reps = torch.cat([reps, p[None]])
+    return int(reps.shape[0])
+
+
+def _sequence(name: str, value) -> list:
+    if isinstance(value, Tensor):
+        check_tensor(name, value, ndim=1, nonempty=True)
+        return value.tolist()
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise TypeError(f"{name} must be a sequence of numbers, got {type(value).__name__}")
+    if len(value) == 0:
+        raise ValueError(f"{name} must not be empty")
+    return list(value)
+
+
+def circle_groups(centres, sizes, spacing: float, radius: float = 1.0, *,
+                  dtype: torch.dtype = torch.float64) -> tuple[Tensor, Tensor]:
+    r"""Patterns on a circle in the plane, in groups of similar patterns.
+
+    Group $g$ has ``sizes[g]`` patterns, ``spacing`` degrees apart, centred on the angle
+    ``centres[g]`` (degrees); all lie on the circle of ``radius``. Returns ``(patterns,
+    group)``: (N, 2) with $N = \sum_g$ ``sizes[g]``, and each pattern's group, (N,) long.
+    """
+    centres = [check_number("centres", c) for c in _sequence("centres", centres)]
+    sizes = [check_int("sizes", n, min_value=1) for n in _sequence("sizes", sizes)]
+    if len(centres) != len(sizes):
+        raise ValueError(f"centres and sizes must have the same length (one entry per group), "
+                         f"got {len(centres)} and {len(sizes)}")
+    spacing = check_number("spacing", spacing, nonnegative=True)
+    radius = check_number("radius", radius, positive=True)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
+    deg = torch.cat([c + spacing * (torch.arange(n, dtype=dtype) - (n - 1) / 2)
+                     for c, n in zip(centres, sizes)])                # angles in degrees
+    rad = torch.deg2rad(deg)
+    patterns = radius * torch.stack([torch.cos(rad), torch.sin(rad)], dim=1)
+    group = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
+    return patterns, group
+
+
+def noisy_queries(patterns: Tensor, n_queries: int, generator: Optional[torch.Generator] = None,
+                  *, noise: float = 1.0) -> tuple[Tensor, Tensor]:
+    r"""Queries near stored patterns, each at the norm of its pattern:
+
+    $$\xi = \lVert x_i\rVert\,\frac{x_i + \sigma\lVert x_i\rVert z/\sqrt d}
+      {\lVert x_i + \sigma\lVert x_i\rVert z/\sqrt d\rVert}, \qquad z \sim \mathcal N(0, I_d),$$
+
+    with $\sigma$ = ``noise``; the cosine between a query and its pattern is about
+    $1/\sqrt{1 + \sigma^2}$ (0.71 for $\sigma = 1$). The patterns $i$ are drawn without
+    replacement when ``n_queries`` $\le N$, with replacement otherwise. ``patterns``: (N, d).
+    Returns ``(queries, index)``: (n_queries, d) and (n_queries,) long.
+    """
+    check_tensor("patterns", patterns, ndim=2, floating=True)
+    patterns = _check_patterns(patterns)
+    n_queries = check_int("n_queries", n_queries, min_value=1)
+    check_generator("generator", generator)
+    noise = check_number("noise", noise, nonnegative=True)
+    n, d = patterns.shape
+    dev = patterns.device
+    if bool((patterns.norm(dim=-1) == 0).any()):
+        raise ValueError("patterns must all have a non-zero norm (a query keeps its pattern's norm)")
+    index = (randperm(n, generator, device=dev)[:n_queries] if n_queries <= n
+             else randint(n, (n_queries,), generator, device=dev))
+    x = patterns[index]
+    norm = x.norm(dim=-1, keepdim=True)                                   # ||x_i||
+    z = randn((n_queries, d), generator, device=dev, dtype=patterns.dtype)
+    q = x + noise * norm * z / math.sqrt(d)                               # x_i + sigma ||x_i|| z / sqrt(d)
+    return norm * q / q.norm(dim=-1, keepdim=True), index
+
+
 # ----------------------------------------------------------------------------------------
 # one-step retrieval: separation and the bounds of Ramsauer et al. (Theorem 5)
 # ----------------------------------------------------------------------------------------
@@ -268,7 +351,8 @@ def _index_tensor(index, n: int, shape: torch.Size, device) -> Tensor:
         if index.dtype in (torch.bool,) or index.is_floating_point() or index.is_complex():
             raise TypeError(f"index must hold integers, got dtype {index.dtype}")
         if index.shape != shape:
-            raise ValueError(f"index must have the states' leading shape {tuple(shape)}, got "
+            raise ValueError(f"index must have the leading shape {tuple(shape)} of xi (one "
+                             f"pattern per state), got "
                              f"{tuple(index.shape)}")
         index = index.to(device=device, dtype=torch.long)
     else:
@@ -669,7 +753,7 @@ def motif_bags(n_bags: int, bag_size: int, motif: Tensor, *, noise: float = 0.5,
     """
     n_bags = check_int("n_bags", n_bags, min_value=1)
     bag_size = check_int("bag_size", bag_size, min_value=1)
-    check_tensor("motif", motif, ndim=1, floating=True)
+    check_tensor("motif", motif, ndim=1, floating=True, nonempty=True)
     noise = check_number("noise", noise, nonnegative=True)
     check_generator("generator", generator)
     d, dev, dt = motif.shape[0], motif.device, motif.dtype

@@ -239,6 +239,41 @@ def test_sphere_patterns_have_the_radius(gen):
     assert mh.sphere_patterns(5, 3, n_sets=4, generator=gen).shape == (4, 5, 3)
 
 
+def test_noisy_queries_keep_the_norm_and_sit_at_the_expected_cosine(gen):
+    X = mh.sphere_patterns(500, 256, 3.0, gen, dtype=torch.float64)
+    X = X * (0.5 + torch.rand(500, 1, generator=gen, dtype=torch.float64))   # unequal norms
+    for noise in (0.5, 1.0, 2.0):
+        q, i = mh.noisy_queries(X, 400, gen, noise=noise)
+        assert len(set(i.tolist())) == 400                        # without replacement
+        assert torch.allclose(q.norm(dim=-1), X[i].norm(dim=-1), atol=1e-12)
+        cos = F.cosine_similarity(q, X[i], dim=-1)
+        # x + s|x| z / sqrt(d) with |z|^2 / d -> 1: the cosine tends to 1 / sqrt(1 + s^2)
+        want = 1 / math.sqrt(1 + noise ** 2)
+        assert abs(cos.mean().item() - want) < 4 * cos.std().item() / 20 + 0.01, (noise, cos.mean())
+    q, i = mh.noisy_queries(X[:3], 50, gen, noise=0.0)             # more queries than patterns
+    assert i.max() < 3 and torch.allclose(q, X[:3][i])
+
+
+def test_circle_groups_are_spaced_on_the_circle():
+    X, group = mh.circle_groups([20.0, 120.0, 235.0], [5, 4, 3], 11.0, 2.0)
+    assert X.shape == (12, 2) and group.tolist() == [0] * 5 + [1] * 4 + [2] * 3
+    assert torch.allclose(X.norm(dim=-1), torch.full((12,), 2.0, dtype=torch.float64))
+    for c, centre in enumerate((20.0, 120.0, 235.0)):
+        P = X[group == c]
+        angles = torch.rad2deg(torch.acos((P[1:] * P[:-1]).sum(-1) / 4))   # between neighbours
+        assert torch.allclose(angles, torch.full_like(angles, 11.0), atol=1e-9)
+        mean = P.mean(0)                                          # points along the centre angle
+        assert abs(math.degrees(math.atan2(mean[1], mean[0])) % 360 - centre) < 1e-9
+
+
+def test_count_distinct_counts_clusters(gen):
+    centres = 10 * gaussian((5, 3), gen)
+    points = centres[torch.randint(5, (200,), generator=gen)] + 1e-5 * gaussian((200, 3), gen)
+    assert mh.count_distinct(points, tol=1e-3) == len(set(torch.cdist(points, centres).argmin(-1).tolist()))
+    assert mh.count_distinct(points, tol=0.0) == 200             # no two noisy points coincide
+    assert mh.count_distinct(points, tol=1e3) == 1
+
+
 # --- binary dense associative memory with F(x) = exp(x) ---------------------------------------
 
 def test_exp_dam_energy_is_the_direct_sum(gen):
@@ -424,6 +459,14 @@ X3 = torch.ones(4, 3)
     (lambda: mh.BagClassifier(5, pooling="max"), ValueError, "pooling must be one of"),
     (lambda: mh.motif_bags(10, 4, torch.ones(3), noise=-0.1), ValueError, "noise must be >= 0"),
     (lambda: mh.motif_bags(10, 4, torch.ones(3), generator=3), TypeError, "torch.Generator"),
+    (lambda: mh.motif_bags(10, 4, torch.ones(0)), ValueError, "motif must not be empty"),
+    (lambda: mh.cccp_bound(torch.full((3,), float("nan")), torch.ones(3), X3, 1.0), ValueError,
+     "xi must hold finite values"),
+    (lambda: mh.noisy_queries(X3, 0), ValueError, "n_queries must be >= 1"),
+    (lambda: mh.noisy_queries(torch.zeros(4, 3), 2), ValueError, "non-zero norm"),
+    (lambda: mh.circle_groups([0.0, 90.0], [3], 10.0), ValueError, "same length"),
+    (lambda: mh.circle_groups([0.0], [0], 10.0), ValueError, "sizes must be >= 1"),
+    (lambda: mh.count_distinct(torch.ones(0, 2)), ValueError, "points must not be empty"),
 ])
 def test_bad_input_gets_a_clear_error(call, exc, msg):
     with pytest.raises(exc, match=msg):
