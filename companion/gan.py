@@ -19,12 +19,15 @@ discriminator is an autoencoder with the reconstruction error as energy
 (:class:`AutoencoderDiscriminator`, :func:`ebgan_discriminator_loss`,
 :func:`ebgan_generator_loss`, :func:`pulling_away_term`); the critic loss, weight clipping
 and gradient penalty of the Wasserstein GAN (Arjovsky, Chintala and Bottou, 2017; Gulrajani
-et al., 2017) with the per-layer gradient norms that show what clipping does to a deep critic
-(:func:`layer_gradient_norms`); one training step per player
-(:func:`discriminator_step`, :func:`generator_step` and their EBGAN and WGAN versions); a
-trainer for :func:`companion.training.fit` (:class:`GANTrainer`); and the bilinear game
+et al., 2017: :func:`wgan_critic_loss`, :func:`clip_weights_`, :func:`gradient_penalty`);
+one training step per player (:func:`discriminator_step`, :func:`generator_step` and their
+EBGAN and WGAN versions); a trainer for :func:`companion.training.fit` (:class:`GANTrainer`);
+critics trained against fixed points and the per-layer gradient norms that show what
+clipping does to a deep critic (:func:`train_critic`, :func:`train_deep_critic`,
+:func:`layer_gradient_norms`, :func:`clipping_experiment`); the bilinear game
 $\min_x \max_y xy$ whose gradient dynamics show why GAN training oscillates
-(:func:`bilinear_game`); and a classifier-based measure of sample quality
+(:func:`bilinear_game`); the Jensen-Shannon divergence by quadrature
+(:func:`jensen_shannon`); and a classifier-based measure of sample quality
 (:func:`inception_score`). Losses are computed outside ``forward``; noise is drawn with an
 explicit ``torch.Generator`` (:func:`sample_noise`).
 """
@@ -37,8 +40,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .data import ring_of_gaussians
 from ._checks import check_choice, check_generator, check_int, check_number, check_tensor
+from .data import ring_of_gaussians
 from .ebm import mlp
 from .seeding import rand, randn
 
