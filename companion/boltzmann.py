@@ -409,9 +409,9 @@ def _check_betas(betas: Tensor) -> Tensor:
 
 def ais_betas(n_steps: int, dtype: torch.dtype = torch.float64) -> Tensor:
     r"""A schedule of ``n_steps`` + 1 inverse temperatures from 0 to 1, spaced uniformly
-    on [0, 0.5], [0.5, 0.9] and [0.9, 1] with 1 : 4 : 10 of the steps, the proportions of
-    Salakhutdinov and Murray (2008), who used 1,000 + 4,000 + 10,000: dense near
-    $\beta = 1$, where the distributions change fastest. Returns (n_steps + 1,)."""
+    on [0, 0.5], [0.5, 0.9] and [0.9, 1] with 1 : 4 : 10 of the steps: like the schedule of
+    Salakhutdinov and Murray (2008), piecewise uniform on these three intervals and dense
+    near $\beta = 1$, where the distributions change fastest. Returns (n_steps + 1,)."""
     n_steps = check_int("n_steps", n_steps, min_value=3)
     n1 = max(1, round(n_steps / 15))
     n2 = max(1, round(4 * n_steps / 15))
