@@ -13,11 +13,16 @@ its parts:
 * :class:`Block`: attention and an MLP, each inside a residual connection, with layer norm
   *before* each sublayer (pre-norm, as in GPT-2 and Xiong et al. 2020; the 2017 paper
   normalises after the residual sum);
+* :class:`DecoderBlock`: the decoder's block of an encoder-decoder transformer, with
+  cross-attention from the decoder's positions to the encoder's output;
 * :class:`Transformer`: token embedding + positions + blocks + a final layer norm and a
   linear output head, with a ``@torch.no_grad()`` :meth:`Transformer.generate`.
 
 The loss lives outside the model (:func:`next_token_loss`). The toy task of the chapter,
 sorting short sequences of digits, is :func:`sorting_split` and :func:`sorting_accuracy`.
+The softmax's Jacobian and saturation (:func:`softmax_jacobian`, :func:`softmax_saturation`,
+:func:`random_scores`) show why the scores are scaled; the cost of attention is counted by
+:func:`attention_flops` and measured by :func:`measure_cost`.
 
 Masks follow the convention of ``torch.nn.functional.scaled_dot_product_attention``:
 a boolean ``mask`` is **True where a query may attend to a key**. (``nn.MultiheadAttention``
@@ -27,28 +32,41 @@ True there means "may not attend".)
 from __future__ import annotations
 
 import math
+import time
+import weakref
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
+from torch.utils.flop_counter import FlopCounterMode
 
-from ._checks import check_choice, check_generator, check_int, check_number, check_qkv, check_tensor
+from ._checks import (check_callable, check_choice, check_generator, check_int, check_number,
+                      check_qkv, check_tensor)
 from .seeding import rand, randint, randn
 
 __all__ = [
     "Block",
+    "Cost",
+    "DecoderBlock",
     "MultiHeadAttention",
     "Transformer",
     "TransformerConfig",
+    "attention_flops",
     "causal_mask",
     "init_weights_",
+    "measure_cost",
     "next_token_loss",
     "padding_mask",
+    "random_scores",
     "scaled_dot_product_attention",
     "sinusoidal_encoding",
     "sinusoidal_shift",
+    "softmax_jacobian",
+    "softmax_saturation",
     "sorting_accuracy",
     "sorting_split",
 ]
@@ -57,22 +75,35 @@ Device = Union[str, torch.device, None]
 
 
 # ----------------------------------------------------------------------------- attention
-def _check_mask(mask: Tensor, scores_shape: torch.Size) -> None:
+def _check_mask(mask: Tensor, scores_shape: torch.Size, name: str = "mask") -> None:
     if not isinstance(mask, Tensor):
-        raise TypeError(f"mask must be a boolean torch.Tensor, got {type(mask).__name__}")
+        raise TypeError(f"{name} must be a boolean torch.Tensor, got {type(mask).__name__}")
     if mask.dtype != torch.bool:
-        raise TypeError(f"mask must be a boolean tensor (True where a query may attend to a "
+        raise TypeError(f"{name} must be a boolean tensor (True where a query may attend to a "
                         f"key), got dtype {mask.dtype}")
     try:
         shape = torch.broadcast_shapes(mask.shape, scores_shape)
     except RuntimeError:
         shape = None
     if shape != scores_shape:
-        raise ValueError(f"mask must broadcast to the attention scores' shape (..., L, S) = "
+        raise ValueError(f"{name} must broadcast to the attention scores' shape (..., L, S) = "
                          f"{tuple(scores_shape)}, got shape {tuple(mask.shape)}")
     if not mask.any(dim=-1).all():
-        raise ValueError("mask leaves a query with no key to attend to (a row of the mask "
+        raise ValueError(f"{name} leaves a query with no key to attend to (a row of the mask "
                          "is all False)")
+
+
+def _check_head_mask(mask: Optional[Tensor], B: int, L: int, S: int,
+                     name: str = "mask") -> Optional[Tensor]:
+    """A multi-head module's mask: boolean (L, S), (B, L, S) or (B, 1, S); returned ready to
+    broadcast over the heads."""
+    if mask is None:
+        return None
+    if not isinstance(mask, Tensor) or mask.dim() not in (2, 3):
+        raise ValueError(f"{name} must be a boolean tensor of shape (L, S) or (B, L, S), "
+                         f"got {tuple(mask.shape) if isinstance(mask, Tensor) else mask!r}")
+    _check_mask(mask, torch.Size((B, L, S)) if mask.dim() == 3 else torch.Size((L, S)), name)
+    return mask.unsqueeze(1) if mask.dim() == 3 else mask      # (B, 1, L, S): same for all heads
 
 
 def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Optional[Tensor] = None,
@@ -110,13 +141,53 @@ def padding_mask(lengths: Tensor, size: int) -> Tensor:
     """(B, 1, size) boolean mask, True for the first ``lengths[b]`` keys of sequence b (the
     real tokens) and False for the padding after them; it broadcasts over the queries.
     Combine with a causal mask by ``&``."""
-    check_tensor("lengths", lengths, ndim=1)
+    check_tensor("lengths", lengths, ndim=1, nonempty=True)
     size = check_int("size", size, min_value=1)
     if lengths.is_floating_point() or lengths.dtype == torch.bool:
         raise TypeError(f"lengths must be an integer tensor, got dtype {lengths.dtype}")
     if len(lengths) and (lengths.min() < 1 or lengths.max() > size):
         raise ValueError(f"lengths must lie in 1..{size}, got {lengths.tolist()}")
     return (torch.arange(size, device=lengths.device) < lengths[:, None]).unsqueeze(1)
+
+
+# ------------------------------------------------------------------ the softmax and its scale
+def softmax_jacobian(scores: Tensor) -> Tensor:
+    r"""The Jacobian of the softmax, $\partial \alpha_i / \partial s_j = \alpha_i(\delta_{ij} -
+    \alpha_j)$, i.e. $\operatorname{diag}(\alpha) - \alpha\alpha^\top$ with
+    $\alpha = \operatorname{softmax}(s)$. scores: (..., S); returns (..., S, S)."""
+    check_tensor("scores", scores, floating=True, nonempty=True)
+    if scores.dim() == 0:
+        raise ValueError("scores must have at least 1 dimension (..., S), got a scalar")
+    p = torch.softmax(scores, dim=-1)                                   # (..., S)
+    return torch.diag_embed(p) - p.unsqueeze(-1) * p.unsqueeze(-2)      # diag(p) - p p^T
+
+
+def softmax_saturation(scores: Tensor) -> tuple[float, float]:
+    r"""How saturated the softmax of each row of ``scores`` (..., S) is: the mean, over the
+    rows, of the largest weight $\max_j \alpha_j$ (1 for a hard one-key lookup, 1/S for a
+    uniform one) and of the Frobenius norm of the Jacobian :func:`softmax_jacobian` (0 when
+    the gradient through the weights has died out)."""
+    check_tensor("scores", scores, floating=True, nonempty=True)
+    if scores.dim() == 0:
+        raise ValueError("scores must have at least 1 dimension (..., S), got a scalar")
+    p = torch.softmax(scores, dim=-1)
+    jacobian = softmax_jacobian(scores)
+    return p.amax(-1).mean().item(), jacobian.flatten(-2).norm(dim=-1).mean().item()
+
+
+def random_scores(d_k: int, n_queries: int, n_keys: int,
+                  generator: Optional[torch.Generator] = None,
+                  dtype: torch.dtype = torch.float64) -> Tensor:
+    r"""Unscaled dot products $q \cdot k_j$ of ``n_queries`` independent queries with
+    ``n_keys`` keys each, all of width ``d_k`` with independent standard normal components;
+    returns (n_queries, n_keys). Their variance is $d_k$."""
+    d_k = check_int("d_k", d_k, min_value=1)
+    n_queries = check_int("n_queries", n_queries, min_value=1)
+    n_keys = check_int("n_keys", n_keys, min_value=1)
+    check_generator("generator", generator)
+    q = randn((n_queries, 1, d_k), generator, dtype=dtype)
+    k = randn((n_queries, n_keys, d_k), generator, dtype=dtype)
+    return (q * k).sum(-1)                                              # (n_queries, n_keys)
 
 
 # --------------------------------------------------------------------------- parameters
@@ -204,23 +275,18 @@ class MultiHeadAttention(nn.Module):
 
         Returns ``(output, weights)``: output (B, L, d_model), weights (B, h, L, S).
         """
-        check_tensor("x", x, ndim=3, last_dim=self.d_model, floating=True)
+        check_tensor("x", x, ndim=3, last_dim=self.d_model, floating=True, nonempty=True)
         if context is None:
             context = x
         else:
-            check_tensor("context", context, ndim=3, last_dim=self.d_model, floating=True)
+            check_tensor("context", context, ndim=3, last_dim=self.d_model, floating=True,
+                         nonempty=True)
             if context.shape[0] != x.shape[0]:
                 raise ValueError(f"context must have the same batch size as x, got shapes "
                                  f"{tuple(context.shape)} and {tuple(x.shape)}")
         B, L, _ = x.shape
         S = context.shape[1]
-        if mask is not None:
-            if not isinstance(mask, Tensor) or mask.dim() not in (2, 3):
-                raise ValueError(f"mask must be a boolean tensor of shape (L, S) or (B, L, S), "
-                                 f"got {tuple(mask.shape) if isinstance(mask, Tensor) else mask!r}")
-            _check_mask(mask, torch.Size((B, L, S)) if mask.dim() == 3 else torch.Size((L, S)))
-            if mask.dim() == 3:
-                mask = mask.unsqueeze(1)                       # (B, 1, L, S): same for all heads
+        mask = _check_head_mask(mask, B, L, S)                  # (B, 1, L, S) or (L, S)
         q = self._split(self.w_q(x))                           # (B, h, L, d_k)
         k = self._split(self.w_k(context))                     # (B, h, S, d_k)
         v = self._split(self.w_v(context))                     # (B, h, S, d_k)
@@ -277,6 +343,25 @@ def sinusoidal_shift(offset: int, d_model: int, base: float = 10000.0,
 
 
 # --------------------------------------------------------------------------------- block
+def _check_torch_layer(layer: Any, kind: type) -> None:
+    """A PyTorch encoder or decoder layer that computes what our pre-norm GELU blocks do."""
+    if not isinstance(layer, kind):
+        raise TypeError(f"layer must be an nn.{kind.__name__}, got {type(layer).__name__}")
+    if not layer.norm_first or layer.activation is not F.gelu:
+        raise ValueError("layer must be built with norm_first=True and activation='gelu' "
+                         "to match this pre-norm GELU block")
+
+
+@torch.no_grad()
+def _copy_parameters(pairs: Sequence[tuple[nn.Module, nn.Module]]) -> None:
+    """Copy the weight and bias (and a layer norm's eps) of each (ours, theirs) pair."""
+    for mine, theirs in pairs:
+        mine.weight.copy_(theirs.weight)
+        mine.bias.copy_(theirs.bias)
+        if isinstance(mine, nn.LayerNorm):
+            mine.eps = theirs.eps
+
+
 class Block(nn.Module):
     r"""A pre-norm transformer block:
 
@@ -292,6 +377,8 @@ class Block(nn.Module):
     def __init__(self, d_model: int, n_heads: int, d_ff: Optional[int] = None,
                  generator: Optional[torch.Generator] = None):
         super().__init__()
+        d_model = check_int("d_model", d_model, min_value=1)
+        check_int("n_heads", n_heads, min_value=1)
         d_ff = 4 * d_model if d_ff is None else check_int("d_ff", d_ff, min_value=1)
         self.norm1 = nn.LayerNorm(d_model)
         self.attn = MultiHeadAttention(d_model, n_heads)
@@ -305,33 +392,90 @@ class Block(nn.Module):
     def from_torch(cls, layer: nn.TransformerEncoderLayer) -> "Block":
         """A copy of a pre-norm GELU ``nn.TransformerEncoderLayer`` (``norm_first=True``,
         ``activation="gelu"``), the same computation when its dropout is off."""
-        if not isinstance(layer, nn.TransformerEncoderLayer):
-            raise TypeError(f"layer must be an nn.TransformerEncoderLayer, got "
-                            f"{type(layer).__name__}")
-        if not layer.norm_first or layer.activation is not F.gelu:
-            raise ValueError("layer must be built with norm_first=True and activation='gelu' "
-                             "to match this pre-norm GELU block")
+        _check_torch_layer(layer, nn.TransformerEncoderLayer)
+        ours = cls._copy_of(layer)
+        _copy_parameters([(ours.norm2, layer.norm2)])
+        return ours
+
+    @classmethod
+    def _copy_of(cls, layer: nn.Module) -> "Block":
+        """A new block with the sizes, self-attention, first norm and MLP of a PyTorch layer."""
         d_model, d_ff = layer.linear1.in_features, layer.linear1.out_features
         p = layer.linear1.weight
         ours = cls(d_model, layer.self_attn.num_heads, d_ff).to(device=p.device, dtype=p.dtype)
         ours.attn = MultiHeadAttention.from_torch(layer.self_attn)
-        pairs = ((ours.norm1, layer.norm1), (ours.norm2, layer.norm2),
-                 (ours.mlp[0], layer.linear1), (ours.mlp[2], layer.linear2))
-        with torch.no_grad():
-            for mine, theirs in pairs:
-                mine.weight.copy_(theirs.weight)
-                mine.bias.copy_(theirs.bias)
-        ours.norm1.eps, ours.norm2.eps = layer.norm1.eps, layer.norm2.eps
+        _copy_parameters([(ours.norm1, layer.norm1), (ours.mlp[0], layer.linear1),
+                          (ours.mlp[2], layer.linear2)])
         return ours
 
     def forward(self, x: Tensor, mask: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
         """x: (B, T, d_model); mask as in :class:`MultiHeadAttention`.
         Returns ``(x, weights)``: (B, T, d_model) and the attention weights (B, h, T, T)."""
-        check_tensor("x", x, ndim=3, last_dim=self.d_model, floating=True)
+        check_tensor("x", x, ndim=3, last_dim=self.d_model, floating=True, nonempty=True)
+        _check_head_mask(mask, x.shape[0], x.shape[1], x.shape[1])
         a, weights = self.attn(self.norm1(x), mask=mask)
         x = x + a                                              # x + MultiHead(LN(x))
         x = x + self.mlp(self.norm2(x))                        # x + MLP(LN(x))
         return x, weights
+
+
+class DecoderBlock(Block):
+    r"""The decoder's block of an encoder-decoder transformer, pre-norm:
+
+    $x \leftarrow x + \mathrm{MultiHead}(\mathrm{LN}_1(x))$ (masked self-attention),
+    $x \leftarrow x + \mathrm{MultiHead}(\mathrm{LN}_c(x),\ \text{context} = m)$
+    (cross-attention: queries from the decoder, keys and values from the encoder's output
+    $m$, the "memory"), $x \leftarrow x + \mathrm{MLP}(\mathrm{LN}_2(x))$.
+
+    A :class:`Block` with a cross-attention sublayer (``norm_cross``, ``cross_attn``)
+    between its two; the same computation as ``nn.TransformerDecoderLayer(norm_first=True,
+    activation="gelu")`` without dropout (see :meth:`from_torch`). The memory is not
+    normalised here: the encoder's final layer norm does that.
+    """
+
+    def __init__(self, d_model: int, n_heads: int, d_ff: Optional[int] = None,
+                 generator: Optional[torch.Generator] = None):
+        super().__init__(d_model, n_heads, d_ff)
+        self.norm_cross = nn.LayerNorm(d_model)
+        self.cross_attn = MultiHeadAttention(d_model, n_heads)
+        if generator is not None:
+            init_weights_(self, generator)
+
+    @classmethod
+    def from_torch(cls, layer: nn.TransformerDecoderLayer) -> "DecoderBlock":
+        """A copy of a pre-norm GELU ``nn.TransformerDecoderLayer`` (``norm_first=True``,
+        ``activation="gelu"``), the same computation when its dropout is off: its norm1,
+        norm2 and norm3 are our norm1, norm_cross and norm2."""
+        _check_torch_layer(layer, nn.TransformerDecoderLayer)
+        ours = cls._copy_of(layer)
+        ours.cross_attn = MultiHeadAttention.from_torch(layer.multihead_attn)
+        _copy_parameters([(ours.norm_cross, layer.norm2), (ours.norm2, layer.norm3)])
+        return ours
+
+    def forward(self, x: Tensor, memory: Tensor, mask: Optional[Tensor] = None,
+                memory_mask: Optional[Tensor] = None) -> tuple[Tensor, Tensor, Tensor]:
+        """x: (B, L, d_model) the decoder's positions; memory: (B, S, d_model) the encoder's
+        output; mask: boolean (L, L) or (B, L, L) for the self-attention (usually
+        :func:`causal_mask`); memory_mask: boolean (L, S), (B, L, S) or (B, 1, S) (e.g.
+        :func:`padding_mask` of the source), True where attention is allowed.
+
+        Returns ``(x, self_weights, cross_weights)``: (B, L, d_model), (B, h, L, L) and
+        (B, h, L, S).
+        """
+        check_tensor("x", x, ndim=3, last_dim=self.d_model, floating=True, nonempty=True)
+        check_tensor("memory", memory, ndim=3, last_dim=self.d_model, floating=True,
+                     nonempty=True)
+        if memory.shape[0] != x.shape[0]:
+            raise ValueError(f"memory must have the same batch size as x, got shapes "
+                             f"{tuple(memory.shape)} and {tuple(x.shape)}")
+        _check_head_mask(mask, x.shape[0], x.shape[1], x.shape[1], "mask")
+        _check_head_mask(memory_mask, x.shape[0], x.shape[1], memory.shape[1], "memory_mask")
+        a, self_weights = self.attn(self.norm1(x), mask=mask)
+        x = x + a                                                 # x + MultiHead(LN_1(x))
+        c, cross_weights = self.cross_attn(self.norm_cross(x), context=memory, mask=memory_mask)
+        x = x + c                                                 # x + MultiHead(LN_c(x), m)
+        x = x + self.mlp(self.norm2(x))                           # x + MLP(LN_2(x))
+        return x, self_weights, cross_weights
 
 
 # --------------------------------------------------------------------------------- model
@@ -397,6 +541,7 @@ class Transformer(nn.Module):
 
     def positions(self, length: int) -> Tensor:
         """(length, d_model): what is added to the token embeddings at positions 0..length-1."""
+        length = check_int("length", length, min_value=1, max_value=self.config.max_len)
         if self.config.positions == "learned":
             return self.position_embedding.weight[:length]
         return self.pe[:length]
@@ -409,10 +554,11 @@ class Transformer(nn.Module):
         Returns logits (B, T, vocab_size), and with ``return_attention=True`` also the list
         of every block's attention weights, each (B, n_heads, T, T).
         """
-        check_tensor("idx", idx, ndim=2)
+        check_tensor("idx", idx, ndim=2, nonempty=True)
         if idx.is_floating_point() or idx.dtype == torch.bool:
             raise TypeError(f"idx must hold integer token indices, got dtype {idx.dtype}")
         T = idx.shape[1]
+        _check_head_mask(mask, idx.shape[0], T, T)
         if not 1 <= T <= self.config.max_len:
             raise ValueError(f"idx must have between 1 and max_len={self.config.max_len} "
                              f"positions, got shape {tuple(idx.shape)}")
@@ -438,7 +584,7 @@ class Transformer(nn.Module):
         T + n_new - 1 tokens, which must not exceed ``max_len``. ``temperature=None`` picks the most
         likely token (greedy); otherwise tokens are sampled from
         softmax(logits / temperature) with ``generator``."""
-        check_tensor("idx", idx, ndim=2)
+        check_tensor("idx", idx, ndim=2, nonempty=True)
         n_new = check_int("n_new", n_new, min_value=0)
         if temperature is not None:
             temperature = check_number("temperature", temperature, positive=True)
@@ -460,8 +606,8 @@ class Transformer(nn.Module):
 def next_token_loss(logits: Tensor, targets: Tensor, ignore_index: int = -1) -> Tensor:
     r"""Mean cross-entropy $-\log p(\text{target})$ over the positions whose target is not
     ``ignore_index``. logits: (B, T, V); targets: (B, T) integers."""
-    check_tensor("logits", logits, ndim=3, floating=True)
-    check_tensor("targets", targets, ndim=2)
+    check_tensor("logits", logits, ndim=3, floating=True, nonempty=True)
+    check_tensor("targets", targets, ndim=2, nonempty=True)
     if targets.shape != logits.shape[:2]:
         raise ValueError(f"targets must have shape (B, T) = {tuple(logits.shape[:2])}, got "
                          f"{tuple(targets.shape)}")
@@ -469,6 +615,94 @@ def next_token_loss(logits: Tensor, targets: Tensor, ignore_index: int = -1) -> 
         raise TypeError(f"targets must hold integer class indices, got dtype {targets.dtype}")
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
                            ignore_index=ignore_index)
+
+
+# ----------------------------------------------------------------------- the cost of attention
+def attention_flops(n_queries: int, n_keys: int, d_k: int, d_v: Optional[int] = None) -> int:
+    r"""Floating-point operations of the two matrix products of one attention head,
+    $QK^\top$ ((L, d_k) by (d_k, S)) and $\alpha V$ ((L, S) by (S, d_v)), counting a
+    multiply-add as 2 (the convention of ``torch.utils.flop_counter``):
+    $2LSd_k + 2LSd_v$, quadratic in the sequence length when $L = S$. The softmax and the
+    scaling add a few operations per score, $O(LS)$, not counted here. d_v defaults to d_k."""
+    n_queries = check_int("n_queries", n_queries, min_value=1)
+    n_keys = check_int("n_keys", n_keys, min_value=1)
+    d_k = check_int("d_k", d_k, min_value=1)
+    d_v = d_k if d_v is None else check_int("d_v", d_v, min_value=1)
+    return 2 * n_queries * n_keys * d_k + 2 * n_queries * n_keys * d_v
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What one call cost (see :func:`measure_cost`): ``flops`` of its matrix products,
+    ``peak_bytes`` of memory held at once by the tensors it created, and ``seconds``, the
+    fastest of a few wall-clock timings (machine-dependent: compare, never quote)."""
+
+    flops: int
+    peak_bytes: int
+    seconds: float
+
+
+class _PeakMemory(TorchDispatchMode):
+    """Follows every tensor that an operation creates while the mode is active (views share
+    their storage's count) and records the largest total held at once."""
+
+    def __init__(self):
+        super().__init__()
+        self.live = self.peak = 0
+        self._bytes: dict = {}          # storage address -> bytes
+        self._refs: dict = {}           # storage address -> live tensors using it
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        inputs = {t.untyped_storage().data_ptr()
+                  for t in tree_leaves((args, kwargs)) if isinstance(t, Tensor)}
+        for t in tree_leaves(out):
+            if not isinstance(t, Tensor):
+                continue
+            ptr = t.untyped_storage().data_ptr()
+            if ptr == 0 or ptr in inputs and ptr not in self._bytes:
+                continue                                  # a view of (or into) an outside tensor
+            if ptr not in self._bytes:
+                self._bytes[ptr] = t.untyped_storage().nbytes()
+                self._refs[ptr] = 0
+                self.live += self._bytes[ptr]
+                self.peak = max(self.peak, self.live)
+            self._refs[ptr] += 1
+            weakref.finalize(t, self._release, ptr)
+        return out
+
+    def _release(self, ptr: int) -> None:
+        if ptr in self._refs:
+            self._refs[ptr] -= 1
+            if self._refs[ptr] == 0:
+                del self._refs[ptr]
+                self.live -= self._bytes.pop(ptr)
+
+
+def measure_cost(fn: Callable[..., Any], args: Sequence[Any], repeats: int = 3) -> Cost:
+    """Run ``fn(*args)`` (without gradients) and measure what it costs: the FLOPs of its
+    matrix products, counted by ``torch.utils.flop_counter.FlopCounterMode`` (2 per
+    multiply-add), the peak memory held by the tensors it creates (followed operation by
+    operation through a ``TorchDispatchMode``; the inputs are not counted, the output is),
+    and the fastest wall-clock time of ``repeats`` plain calls."""
+    check_callable("fn", fn)
+    if not isinstance(args, (tuple, list)):
+        raise TypeError(f"args must be a tuple or list of fn's arguments, got "
+                        f"{type(args).__name__}")
+    repeats = check_int("repeats", repeats, min_value=1)
+    with torch.no_grad():
+        with FlopCounterMode(display=False) as counter:
+            fn(*args)
+        tracker = _PeakMemory()
+        with tracker:
+            out = fn(*args)
+            del out
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn(*args)
+            times.append(time.perf_counter() - start)
+    return Cost(int(counter.get_total_flops()), int(tracker.peak), min(times))
 
 
 # ---------------------------------------------------------------------- the sorting task
@@ -530,7 +764,7 @@ def sorting_accuracy(model: Transformer, x: Tensor, length: int) -> tuple[float,
     fraction of sequences sorted without a single mistake, and of output digits right."""
     if not isinstance(model, Transformer):
         raise TypeError(f"model must be a Transformer, got {type(model).__name__}")
-    check_tensor("x", x, ndim=2)
+    check_tensor("x", x, ndim=2, nonempty=True)
     length = check_int("length", length, min_value=1)
     if x.shape[1] != 2 * length - 1:
         raise ValueError(f"x must have 2 * length - 1 = {2 * length - 1} columns, got shape "

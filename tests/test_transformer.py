@@ -6,8 +6,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from companion import transformer as tf
-from companion.transformer import (Block, MultiHeadAttention, Transformer, TransformerConfig,
-                                   causal_mask, padding_mask, scaled_dot_product_attention)
+from companion.transformer import (Block, DecoderBlock, MultiHeadAttention, Transformer,
+                                   TransformerConfig, causal_mask, padding_mask,
+                                   scaled_dot_product_attention)
 
 
 def g(seed=0):
@@ -271,6 +272,108 @@ def test_a_tiny_transformer_learns_to_sort():
     assert per_token > 0.9 and exact > 0.7, (exact, per_token)
 
 
+# ------------------------------------------------------------------- the softmax and its scale
+def test_softmax_jacobian_equals_autograd():
+    z = randn(3, 5, seed=40) * 3
+    got = tf.softmax_jacobian(z)
+    for b in range(3):
+        want = torch.autograd.functional.jacobian(lambda s: torch.softmax(s, -1), z[b])
+        assert torch.allclose(got[b], want, atol=1e-12)
+
+
+def test_softmax_saturation_at_its_two_limits():
+    S = 7
+    top, norm = tf.softmax_saturation(torch.zeros(4, S, dtype=torch.float64))    # uniform
+    assert top == pytest.approx(1 / S) and norm == pytest.approx(math.sqrt(S - 1) / S)
+    hard = torch.zeros(4, S, dtype=torch.float64)
+    hard[:, 2] = 60.0                                                         # one key wins
+    top, norm = tf.softmax_saturation(hard)
+    assert top == pytest.approx(1.0) and norm < 1e-20
+
+
+def test_random_scores_have_variance_d_k():
+    d_k, n = 32, 4000
+    s = tf.random_scores(d_k, n, 8, g(41))
+    assert s.shape == (n, 8)
+    # q.k has variance d_k and fourth moment 3 d_k^2 + 6 d_k: the sample variance's standard
+    # error is sqrt((2 d_k^2 + 6 d_k) / N); the N = 32,000 scores share queries, so use the
+    # N = 4,000 of one key
+    se = math.sqrt((2 * d_k**2 + 6 * d_k) / n)
+    assert abs(s[:, 0].var().item() - d_k) < 5 * se
+    assert abs(s.mean().item()) < 5 * math.sqrt(d_k / n)
+
+
+# ------------------------------------------------------------------------- cost of attention
+@pytest.mark.parametrize("shape", [(1, 9, 13, 4, 4), (2, 5, 5, 8, 3), (3, 17, 2, 6, 11)])
+def test_attention_flops_equals_torchs_flop_counter(shape):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    B, L, S, d_k, d_v = shape
+    q, k, v = randn(B, L, d_k, seed=42), randn(B, S, d_k, seed=43), randn(B, S, d_v, seed=44)
+    with FlopCounterMode(display=False) as counter:
+        scaled_dot_product_attention(q, k, v)
+    assert counter.get_total_flops() == B * tf.attention_flops(L, S, d_k, d_v)
+    assert tf.attention_flops(L, S, d_k) == tf.attention_flops(L, S, d_k, d_k)
+
+
+def test_measure_cost_counts_what_is_allocated():
+    x = randn(30, 20, seed=45)
+    cost = tf.measure_cost(lambda a: a @ a.T, (x,), repeats=1)
+    assert cost.flops == 2 * 30 * 30 * 20 and cost.peak_bytes == 30 * 30 * 8
+    # a temporary and a view of it count once; the scalar result adds 8 bytes
+    cost = tf.measure_cost(lambda a: (a * 2).T.reshape(20, 30)[0].sum(), (x,), repeats=2)
+    assert cost.flops == 0 and cost.peak_bytes == 30 * 20 * 8 + 8 and cost.seconds > 0
+    # a view of the input allocates nothing
+    assert tf.measure_cost(lambda a: a[:3].T, (x,)).peak_bytes == 0
+
+
+def test_attention_holds_the_score_matrix_and_torchs_fused_kernel_does_not():
+    L, d = 256, 16
+    q, k, v = (randn(1, L, d, seed=s, dtype=torch.float32) for s in (46, 47, 48))
+    ours = tf.measure_cost(lambda *a: scaled_dot_product_attention(*a)[0], (q, k, v))
+    fused = tf.measure_cost(F.scaled_dot_product_attention, (q, k, v))
+    matrix = L * L * 4                                              # one (L, L) float32
+    assert 2 * matrix <= ours.peak_bytes < 2 * matrix + 20 * L * d * 4   # scores and weights
+    assert fused.peak_bytes < matrix / 4
+    assert ours.flops == tf.attention_flops(L, L, d)
+
+
+# ----------------------------------------------------------------------- cross-attention
+@pytest.mark.parametrize("masked", [False, True])
+def test_decoder_block_equals_torch_decoder_layer(masked):
+    torch.manual_seed(2)
+    ref = nn.TransformerDecoderLayer(16, 4, dim_feedforward=40, dropout=0.0, activation="gelu",
+                                     batch_first=True, norm_first=True).double().eval()
+    ours = DecoderBlock.from_torch(ref)
+    x, memory = randn(3, 5, 16, seed=49), randn(3, 7, 16, seed=50)
+    if masked:
+        lengths = torch.tensor([7, 4, 6])
+        want = ref(x, memory, tgt_mask=~causal_mask(5), tgt_is_causal=True,
+                   memory_key_padding_mask=~padding_mask(lengths, 7).squeeze(1))
+        got, w_self, w_cross = ours(x, memory, mask=causal_mask(5),
+                                    memory_mask=padding_mask(lengths, 7))
+        assert (w_cross[1, :, :, 4:] == 0).all() and (w_self.triu(1) == 0).all()
+    else:
+        want = ref(x, memory)
+        got, w_self, w_cross = ours(x, memory)
+    assert w_self.shape == (3, 4, 5, 5) and w_cross.shape == (3, 4, 5, 7)
+    assert torch.allclose(got, want, atol=1e-10)
+
+
+def test_decoder_reads_every_memory_position_and_no_later_target():
+    block = DecoderBlock(16, 2, generator=g(51)).double()
+    x, memory = randn(2, 5, 16, seed=52), randn(2, 7, 16, seed=53)
+    out = block(x, memory, mask=causal_mask(5))[0]
+    m2 = memory.clone()
+    m2[:, -1] += randn(2, 16, seed=54)                     # the last source position
+    changed = (block(x, m2, mask=causal_mask(5))[0] - out).abs().amax(-1)
+    assert (changed > 1e-6).all()                          # every target position sees it
+    x2 = x.clone()
+    x2[:, 3] += randn(2, 16, seed=55)                      # (not a constant: LN removes it)
+    changed = (block(x2, memory, mask=causal_mask(5))[0] - out).abs().amax(-1)
+    assert (changed[:, :3] == 0).all() and (changed[:, 3:] > 1e-6).all()
+
+
 # ------------------------------------------------------------------------------ errors
 @pytest.mark.parametrize("call, exc, msg", [
     (lambda: scaled_dot_product_attention(torch.zeros(2, 3), torch.zeros(2, 4), torch.zeros(2, 4)),
@@ -318,6 +421,20 @@ def test_a_tiny_transformer_learns_to_sort():
     (lambda: Block.from_torch(nn.TransformerEncoderLayer(8, 2, norm_first=True)), ValueError,
      "activation='gelu'"),
     (lambda: Block.from_torch(nn.Linear(2, 2)), TypeError, "layer must be an nn.Transformer"),
+    (lambda: DecoderBlock.from_torch(nn.TransformerEncoderLayer(8, 2)), TypeError,
+     "layer must be an nn.TransformerDecoderLayer"),
+    (lambda: DecoderBlock.from_torch(nn.TransformerDecoderLayer(8, 2, norm_first=True)),
+     ValueError, "activation='gelu'"),
+    (lambda: DecoderBlock(8, 2)(torch.zeros(2, 3, 8), torch.zeros(3, 4, 8)), ValueError,
+     "memory must have the same batch size"),
+    (lambda: DecoderBlock(8, 2)(torch.zeros(2, 3, 8), torch.zeros(2, 4, 6)), ValueError,
+     "memory must have last dimension 8"),
+    (lambda: tf.softmax_jacobian(torch.tensor(1.0)), ValueError, "scores must have at least 1"),
+    (lambda: tf.softmax_saturation(torch.zeros(3, 0)), ValueError, "scores must not be empty"),
+    (lambda: tf.random_scores(0, 4, 4), ValueError, "d_k must be >= 1"),
+    (lambda: tf.attention_flops(4, 4, 8, d_v=0), ValueError, "d_v must be >= 1"),
+    (lambda: tf.measure_cost("f", (1,)), TypeError, "fn must be callable"),
+    (lambda: tf.measure_cost(abs, 1), TypeError, "args must be a tuple"),
     (lambda: padding_mask(torch.tensor([0, 2]), 3), ValueError, "lengths must lie in 1..3"),
     (lambda: padding_mask(torch.tensor([1.0]), 3), TypeError, "lengths must be an integer"),
     (lambda: causal_mask(0), ValueError, "length must be >= 1"),
