@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence, Union
 
@@ -117,9 +118,19 @@ class Factor:
     """
 
     def __init__(self, variables: Sequence[str], states: Sequence[Sequence[str]], table: Tensor):
+        _check_names("variables", variables)
+        if isinstance(states, (str, bytes)) or not isinstance(states, Sequence) or any(
+                isinstance(s, (str, bytes)) or not isinstance(s, Sequence) for s in states):
+            raise TypeError(f"states must be a sequence of state-name sequences, one per "
+                            f"variable, got {states!r}")
+        check_tensor("table", table)
+        if table.is_complex() or table.dtype == torch.bool:
+            raise TypeError(f"table must hold real numbers, got dtype {table.dtype}")
+        if table.numel() and bool((table < 0).any()):
+            raise ValueError(f"table must be non-negative, got the entry "
+                             f"{table.min().item():.6g}")
         self.variables = tuple(variables)
         self.states = tuple(tuple(s) for s in states)
-        check_tensor("table", table)
         if len(set(self.variables)) != len(self.variables):
             raise ValueError(f"variables must be distinct, got {self.variables}")
         if len(self.states) != len(self.variables):
@@ -208,16 +219,24 @@ class Factor:
         return self.variables.index(variable)
 
 
+def _check_names(what: str, names) -> None:
+    """A sequence of variable names (strings), not a single string."""
+    if isinstance(names, (str, bytes)) or not isinstance(names, Sequence) or not all(
+            isinstance(n, str) for n in names):
+        raise TypeError(f"{what} must be a sequence of variable names (strings), got {names!r}")
+
+
 def _state_index(variable: str, states: Sequence[str], state: State) -> int:
-    """Index of ``state`` (a state name, or an index) among ``states``."""
+    """Index of ``state`` (a state name, or an index: any integer, numpy's included)."""
     if isinstance(state, str):
         if state not in states:
             raise ValueError(f"unknown state {state!r} of variable {variable!r}; its states "
                              f"are {tuple(states)}")
         return list(states).index(state)
-    if isinstance(state, bool) or not isinstance(state, int):
+    if isinstance(state, (bool, np.bool_)) or not isinstance(state, numbers.Integral):
         raise TypeError(f"the state of {variable!r} must be a state name or an index, got "
                         f"{type(state).__name__} {state!r}")
+    state = int(state)
     if not 0 <= state < len(states):
         raise ValueError(f"state index {state} of variable {variable!r} is out of range; "
                          f"it has {len(states)} states {tuple(states)}")
@@ -234,12 +253,56 @@ class Node:
     ``cpt[j_1, ..., j_k, s]`` $= P(X = s \mid \mathrm{pa}_1 = j_1, \dots, \mathrm{pa}_k = j_k)$:
     one axis per parent, in the order of ``parents``, and the variable's own states last,
     so that every *row* ``cpt[j_1, ..., j_k, :]`` sums to 1. Lists and arrays are accepted.
+
+    Checked on construction: the name, the states, the parents, and that the CPT is an
+    array of finite, non-negative numbers with one axis per parent and ``len(states)``
+    entries along the last; :class:`BayesianNetwork` checks the rest (the parents' numbers
+    of states, rows summing to 1), which needs the other variables.
     """
 
     name: str
     states: Sequence[str]
     parents: Sequence[str] = ()
     cpt: object = field(default=None, repr=False)
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"name must be a non-empty string, got {self.name!r}")
+        states = _check_states(self.name, self.states)
+        if isinstance(self.parents, (str, bytes)) or not isinstance(self.parents, Sequence) \
+                or not all(isinstance(p, str) for p in self.parents):
+            raise TypeError(f"parents of {self.name!r} must be a sequence of variable names, "
+                            f"got {self.parents!r}")
+        if len(set(self.parents)) != len(self.parents):
+            raise ValueError(f"parents of {self.name!r} must be distinct, got {tuple(self.parents)!r}")
+        t = _cpt_tensor(self.name, self.cpt)
+        axes = ", ".join([*self.parents, self.name])
+        if not self.parents and tuple(t.shape) != (len(states),):
+            raise ValueError(f"cpt of {self.name!r} must have shape {(len(states),)} (axes "
+                             f"{axes}), got {tuple(t.shape)}")
+        if t.dim() != len(self.parents) + 1 or t.shape[-1] != len(states):
+            raise ValueError(f"cpt of {self.name!r} must have {len(self.parents) + 1} axes "
+                             f"({axes}), the last with {len(states)} entries, got shape "
+                             f"{tuple(t.shape)}")
+
+
+def _cpt_tensor(name: str, cpt) -> Tensor:
+    """The CPT of ``name`` as a float64 CPU tensor of finite, non-negative numbers."""
+    if cpt is None:
+        raise ValueError(f"cpt of {name!r} is missing")
+    if isinstance(cpt, (str, bytes)):
+        raise TypeError(f"cpt of {name!r} must be an array of numbers, got {type(cpt).__name__}")
+    try:
+        t = torch.as_tensor(cpt, dtype=DTYPE).detach().cpu().clone()
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise TypeError(f"cpt of {name!r} must be an array of numbers, got "
+                        f"{type(cpt).__name__}") from exc
+    if t.numel() == 0 or not torch.isfinite(t).all() or (t < 0).any():
+        raise ValueError(f"cpt of {name!r} must hold finite, non-negative probabilities, "
+                         f"got shape {tuple(t.shape)}"
+                         + ("" if t.numel() == 0 else f" with entries in [{t.min().item():.6g}, "
+                                                      f"{t.max().item():.6g}]"))
+    return t
 
 
 class BayesianNetwork:
@@ -330,13 +393,13 @@ class BayesianNetwork:
         family = self.parents[name] + (name,)
         return Factor(family, [self.states[v] for v in family], self.cpt[name])
 
-    def _check_assignments(self, x: Tensor) -> Tensor:
-        check_tensor("x", x, ndim=2, last_dim=len(self.names))
+    def _check_assignments(self, x: Tensor, name: str = "x") -> Tensor:
+        check_tensor(name, x, ndim=2, last_dim=len(self.names))
         if x.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
-            raise TypeError(f"x must hold state indices (an integer tensor), got dtype {x.dtype}")
+            raise TypeError(f"{name} must hold state indices (an integer tensor), got dtype {x.dtype}")
         cards = torch.tensor([self.card[n] for n in self.names], device=x.device)
         if x.numel() and ((x < 0) | (x >= cards)).any():
-            raise ValueError(f"x must hold, in column i, a state index below the cardinality "
+            raise ValueError(f"{name} must hold, in column i, a state index below the cardinality "
                              f"of {self.names} = {tuple(cards.tolist())}")
         return x.long()
 
@@ -419,6 +482,7 @@ class BayesianNetwork:
     def format_cpt(self, name: str, digits: int = 3) -> str:
         """The CPT of ``name`` as a small text table, one row per parent configuration."""
         self._check_name("variable", name)
+        digits = check_int("digits", digits, min_value=0, max_value=17)
         pa = self.parents[name]
         title = f"P({name} | {', '.join(pa)})" if pa else f"P({name})"
         sep = ["|"] if pa else []
@@ -488,20 +552,12 @@ def _topological_order(names: Sequence[str], parents: Mapping[str, Sequence[str]
 
 def _check_cpt(name: str, cpt, parents: Sequence[str], states: Mapping[str, Sequence[str]],
                atol: float) -> Tensor:
-    if cpt is None:
-        raise ValueError(f"cpt of {name!r} is missing")
-    try:
-        t = torch.as_tensor(cpt, dtype=DTYPE).detach().cpu().clone()
-    except (TypeError, ValueError, RuntimeError) as exc:
-        raise TypeError(f"cpt of {name!r} must be an array of numbers, got "
-                        f"{type(cpt).__name__}") from exc
+    t = _cpt_tensor(name, cpt)
     want = tuple(len(states[p]) for p in parents) + (len(states[name]),)
     if tuple(t.shape) != want:
         axes = ", ".join(list(parents) + [name])
         raise ValueError(f"cpt of {name!r} must have shape {want} (axes {axes}), got "
                          f"{tuple(t.shape)}")
-    if not torch.isfinite(t).all() or (t < 0).any():
-        raise ValueError(f"cpt of {name!r} must hold finite, non-negative probabilities")
     sums = t.sum(-1)
     bad = (sums - 1).abs() > atol
     if bad.any():
@@ -621,6 +677,24 @@ def _contract(tables: Sequence[tuple[np.ndarray, Sequence[str]]], out: Sequence[
     return np.einsum(*args, [label.setdefault(v, len(label)) for v in out])
 
 
+def _check_min_fill(scopes, hidden, card) -> None:
+    """Scopes: a sequence of sequences of names; hidden: a sequence of distinct names; card:
+    a mapping giving every one of those names a number of states >= 1."""
+    if isinstance(scopes, (str, bytes)) or not isinstance(scopes, Sequence) or any(
+            isinstance(s, (str, bytes)) or not isinstance(s, Sequence) for s in scopes):
+        raise TypeError(f"scopes must be a sequence of sequences of variable names, got {scopes!r}")
+    _check_names("hidden", hidden)
+    if len(set(hidden)) != len(hidden):
+        raise ValueError(f"hidden must list distinct variables, got {list(hidden)}")
+    if not isinstance(card, Mapping):
+        raise TypeError(f"card must be a mapping {{variable: number of states}}, got "
+                        f"{type(card).__name__}")
+    for v in {*hidden, *(u for s in scopes for u in s)}:
+        if v not in card:
+            raise ValueError(f"card must give the number of states of {v!r}")
+        check_int(f"card[{v!r}]", card[v], min_value=1)
+
+
 def min_fill_order(scopes: Sequence[Sequence[str]], hidden: Sequence[str],
                    card: Mapping[str, int]) -> list[str]:
     """Greedy min-fill order of the variables ``hidden``: eliminate next the one whose
@@ -630,6 +704,7 @@ def min_fill_order(scopes: Sequence[Sequence[str]], hidden: Sequence[str],
     states, then the order of ``hidden``); then connect its neighbours, as its
     elimination creates a table over all of them. Only the costs of variables within two
     steps of the eliminated one change, and only those are recomputed."""
+    _check_min_fill(scopes, hidden, card)
     nbrs: dict[str, set[str]] = {v: set() for v in hidden}
     for scope in scopes:
         for a in scope:
@@ -979,6 +1054,7 @@ def gibbs_ergodicity_problem(net: BayesianNetwork, evidence: Evidence = None, *,
     if not isinstance(net, BayesianNetwork):
         raise TypeError(f"net must be a BayesianNetwork, got {type(net).__name__}")
     ev = net._check_evidence(evidence)
+    max_states = check_int("max_states", max_states, min_value=1)
     hidden = [n for n in net.names if n not in ev]
     frozen = [n for n in deterministic_nodes(net) if n in hidden]
     size = math.prod(net.card[n] for n in hidden)
@@ -1047,7 +1123,7 @@ def gibbs_sample(net: BayesianNetwork, evidence: Evidence = None, *, n_chains: i
     if init is None:
         x = _initial_states(net, evidence, n_chains, generator)
     else:
-        x = net._check_assignments(init).clone()
+        x = net._check_assignments(init, "init").clone()
         if x.shape[0] != n_chains:
             raise ValueError(f"init must hold n_chains = {n_chains} rows, got {x.shape[0]}")
         for v, j in ev.items():
@@ -1086,7 +1162,10 @@ def gibbs_running_estimate(net: BayesianNetwork, query: str, state: State,
     the mean of the indicator over the first $t$ samples after ``burn_in`` sweeps, for
     $t = 1, \dots,$ ``n_samples``. Returns (n_chains, n_samples)."""
     query_t, _ = _check_query(net, query, evidence)
+    if len(query_t) != 1:
+        raise ValueError(f"query must name one variable, got {query_t}")
     j = net.state_index(query_t[0], state)
+    n_samples = check_int("n_samples", n_samples, min_value=1)
     samples = gibbs_sample(net, evidence, n_chains=n_chains, n_sweeps=n_samples,
                            burn_in=burn_in, generator=generator,
                            check_ergodicity=check_ergodicity)
@@ -1129,12 +1208,17 @@ def exact_iat(K: Tensor, pi: Tensor, f: Tensor) -> float:
     and $\Pi = \mathbf 1 \pi^\top$, $\rho_k = g^\top D K^k g / g^\top D g$ and
     $\sum_{k \ge 0} K^k g = (I - K + \Pi)^{-1} g$, so
     $\tau = \bigl(2\, g^\top D (I - K + \Pi)^{-1} g - g^\top D g\bigr) / g^\top D g$."""
-    check_tensor("K", K, ndim=2, floating=True)
+    check_tensor("K", K, ndim=2, floating=True, nonempty=True)
     n = K.shape[0]
-    check_tensor("pi", pi, ndim=1, last_dim=n, floating=True)
-    check_tensor("f", f, ndim=1, last_dim=n)
     if K.shape[1] != n:
         raise ValueError(f"K must be square, got shape {tuple(K.shape)}")
+    if (K < 0).any() or ((K.sum(1) - 1).abs() > 1e-6).any():
+        raise ValueError("K must be a transition matrix: non-negative, every row summing to 1")
+    check_tensor("pi", pi, ndim=1, last_dim=n, floating=True)
+    if (pi < 0).any() or abs(pi.sum().item() - 1) > 1e-6:
+        raise ValueError(f"pi must be a distribution: non-negative and summing to 1, got sum "
+                         f"{pi.sum().item():.6g}")
+    check_tensor("f", f, ndim=1, last_dim=n)
     K, pi, f = K.to(DTYPE), pi.to(DTYPE), f.to(DTYPE)
     g = f - pi @ f
     var = pi @ (g * g)
@@ -1150,7 +1234,7 @@ def autocorrelation(x: Tensor, max_lag: Optional[int] = None) -> Tensor:
     $\gamma_k = \frac{1}{n_\text{chains} T} \sum_c \sum_{t=1}^{T-k} (x_{c,t} - \mu)(x_{c,t+k} - \mu)$
     and $\mu$ the mean over *all* chains: chains stuck at different values then show as
     a correlation that does not decay. Computed with the FFT."""
-    check_tensor("x", x, ndim=(1, 2))
+    check_tensor("x", x, ndim=(1, 2), nonempty=True)
     x = x.to(DTYPE).reshape(-1, x.shape[-1])
     T = x.shape[1]
     max_lag = T - 1 if max_lag is None else check_int("max_lag", max_lag, min_value=0,
@@ -1170,6 +1254,7 @@ def integrated_autocorrelation_time(x: Tensor, c: float = 5.0) -> float:
     short and $M = T - 1$). The variance of the mean of $N$ correlated samples is
     $\tau\,\sigma^2 / N$: $\tau$ samples of the chain are worth one independent one."""
     c = check_number("c", c, positive=True)
+    check_tensor("x", x, ndim=(1, 2), nonempty=True)
     rho = autocorrelation(x)
     if len(rho) == 1:                                    # a single sample per chain
         return 1.0
@@ -1183,7 +1268,7 @@ def effective_sample_size(x: Tensor, c: float = 5.0) -> float:
     r"""$N_\text{eff} = n_\text{chains}\, T / \hat\tau$: the number of independent samples
     whose mean would be as precise as the mean of the chains ``x`` (n_chains, T) or (T,)
     (:func:`integrated_autocorrelation_time`)."""
-    check_tensor("x", x, ndim=(1, 2))
+    check_tensor("x", x, ndim=(1, 2), nonempty=True)
     return x.numel() / integrated_autocorrelation_time(x, c)
 
 
@@ -1392,14 +1477,22 @@ def random_network(n_vars: int, *, max_parents: int = 2, cards: Sequence[int] = 
 
 
 def _check_hmm(initial, transition, emission) -> int:
-    """pi (K,), A (K, K) and B (K, M) of a hidden Markov model; returns K."""
-    check_tensor("initial", initial, ndim=1)
+    """pi (K,), A (K, K) and B (K, M) of a hidden Markov model, each row a distribution;
+    returns K."""
+    check_tensor("initial", initial, ndim=1, nonempty=True)
     k = initial.shape[0]
     check_tensor("transition", transition, ndim=2, last_dim=k)
-    check_tensor("emission", emission, ndim=2)
-    if transition.shape[0] != k or emission.shape[0] != k:
-        raise ValueError(f"transition must be ({k}, {k}) and emission ({k}, M), got "
-                         f"{tuple(transition.shape)} and {tuple(emission.shape)}")
+    if transition.shape[0] != k:
+        raise ValueError(f"transition must have shape ({k}, {k}), got {tuple(transition.shape)}")
+    check_tensor("emission", emission, ndim=2, nonempty=True)
+    if emission.shape[0] != k:
+        raise ValueError(f"emission must have shape ({k}, M), one row per hidden state, got "
+                         f"{tuple(emission.shape)}")
+    for name, t in (("initial", initial), ("transition", transition), ("emission", emission)):
+        t = t.to(DTYPE)
+        if (t < 0).any() or ((t.sum(-1) - 1).abs() > 1e-6).any():
+            raise ValueError(f"{name} must hold probabilities, non-negative and summing to 1"
+                             + (" along each row" if t.dim() == 2 else ""))
     return k
 
 
@@ -1443,8 +1536,11 @@ def sigmoid_belief_network(W: Tensor, a: Tensor, c: Tensor) -> BayesianNetwork:
     hidden units H_j with $P(H_j = 1) = \sigma(c_j)$, binary visible units V_i with
     parents all H_j and $P(V_i = 1 \mid h) = \sigma(a_i + \sum_j W_{ij} h_j)$.
     ``W``: (D, H), ``a``: (D,), ``c``: (H,); states ('0', '1')."""
-    check_tensor("W", W, ndim=2)
+    check_tensor("W", W, ndim=2, nonempty=True)
     d, h = W.shape
+    if h > 20:
+        raise ValueError(f"W must have at most 20 columns (hidden units; each visible CPT has "
+                         f"2^H rows), got shape {tuple(W.shape)}")
     check_tensor("a", a, ndim=1, last_dim=d)
     check_tensor("c", c, ndim=1, last_dim=h)
     W, a, c = (t.detach().to(DTYPE).cpu() for t in (W, a, c))
@@ -1470,6 +1566,8 @@ def draw_network(net: BayesianNetwork, ax=None, pos: Optional[Mapping[str, tuple
 
     if not isinstance(net, BayesianNetwork):
         raise TypeError(f"net must be a BayesianNetwork, got {type(net).__name__}")
+    node_size = check_number("node_size", node_size, positive=True)
+    font_size = check_number("font_size", font_size, positive=True)
     g = nx.DiGraph()
     g.add_nodes_from(net.names)
     g.add_edges_from((p, c) for c in net.names for p in net.parents[c])
@@ -1495,7 +1593,9 @@ def cpt_counts(net: BayesianNetwork, data: Tensor, name: str) -> Tensor:
     r"""$N_{jk}$: how many rows of ``data`` (N, len(net.names)) state indices have the
     parents of ``name`` in configuration $j$ and ``name`` in state $k$; a tensor shaped
     like the CPT of ``name`` (parents..., name)."""
-    data = net._check_assignments(data)
+    if not isinstance(net, BayesianNetwork):
+        raise TypeError(f"net must be a BayesianNetwork, got {type(net).__name__}")
+    data = net._check_assignments(data, "data")
     net._check_name("variable", name)
     family = net.parents[name] + (name,)
     shape = [net.card[v] for v in family]
@@ -1522,6 +1622,7 @@ def fit_cpts(net: BayesianNetwork, data: Tensor, pseudo_count: float = 0.0) -> B
     if not isinstance(net, BayesianNetwork):
         raise TypeError(f"net must be a BayesianNetwork, got {type(net).__name__}")
     alpha = check_number("pseudo_count", pseudo_count, nonnegative=True)
+    net._check_assignments(data, "data")
     nodes = []
     for name in net.names:
         counts = cpt_counts(net, data, name) + alpha
@@ -1553,6 +1654,9 @@ def beta_log_density(theta: Tensor, a: float, b: float) -> Tensor:
     $\log B(a, b) = \log\Gamma(a) + \log\Gamma(b) - \log\Gamma(a+b)$; ``theta`` in (0, 1)."""
     a, b = _check_beta(a, b)
     check_tensor("theta", theta, floating=True)
+    if theta.numel() and not bool(((theta > 0) & (theta < 1)).all()):
+        raise ValueError(f"theta must lie strictly between 0 and 1, got values in "
+                         f"[{theta.min().item():.6g}, {theta.max().item():.6g}]")
     log_b = math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
     return (a - 1) * torch.log(theta) + (b - 1) * torch.log1p(-theta) - log_b
 

@@ -84,6 +84,7 @@ class SigmoidLayer(nn.Module):
         self.n_in = check_int("n_in", n_in, min_value=1)
         self.n_out = check_int("n_out", n_out, min_value=1)
         init_std = check_number("init_std", init_std, nonnegative=True)
+        check_generator("generator", generator)
         self.weight = nn.Parameter(init_std * randn((self.n_out, self.n_in), generator))
         self.bias = nn.Parameter(torch.zeros(self.n_out))
 
@@ -108,6 +109,10 @@ class SigmoidLayer(nn.Module):
         r"""$\log P(y \mid x) = \sum_i y_i\log\sigma(a_i) + (1-y_i)\log\sigma(-a_i)$ with
         $a = Wx + b$: (B,)."""
         check_tensor("y", y, ndim=2, last_dim=self.n_out, floating=True)
+        self._check_x(x)
+        if y.shape[0] != x.shape[0]:
+            raise ValueError(f"y and x must have one row per example each, got {y.shape[0]} "
+                             f"and {x.shape[0]} rows")
         return _bernoulli_log_prob(y, self.logits(x))
 
 
@@ -147,6 +152,7 @@ class HelmholtzMachine(nn.Module):
         r"""Set the generative biases of the visible units to the log-odds of each unit being
         on in the data ``v`` (B, n_0), $g_{0,i} = \log(p_i / (1 - p_i))$: the generative
         network then starts as the best independent-pixel model."""
+        check_tensor("v", v, ndim=2, min_batch=1)
         p = self._check_v(v).mean(0).clamp(1e-3, 1 - 1e-3)
         self.generative[0].bias.copy_(torch.log(p / (1 - p)))
         return self
@@ -165,8 +171,12 @@ class HelmholtzMachine(nn.Module):
         """Each recognition layer's weight and bias (bottom layer first)."""
         return [p for layer in self.recognition for p in (layer.weight, layer.bias)]
 
-    def _check_v(self, v: Tensor) -> Tensor:
-        return check_tensor("v", v, ndim=2, last_dim=self.sizes[0], floating=True)
+    def _check_v(self, v: Tensor, name: str = "v") -> Tensor:
+        check_tensor(name, v, ndim=2, last_dim=self.sizes[0], floating=True)
+        if v.numel() and not bool(((v >= 0) & (v <= 1)).all()):
+            raise ValueError(f"{name} must hold the states of binary units, values in [0, 1], got "
+                             f"range [{v.min().item():.3g}, {v.max().item():.3g}]")
+        return v
 
     def _check_states(self, states: Sequence[Tensor]) -> list[Tensor]:
         if not isinstance(states, (list, tuple)):
@@ -330,6 +340,7 @@ def wake_phase(model: HelmholtzMachine, v: Tensor, lr: float,
     """
     _check_model(model)
     lr = check_number("lr", lr, positive=True)
+    check_tensor("v", v, ndim=2, min_batch=1)
     states = model.recognize(v, generator)                       # [v, s_1, ..., s_L] from q
     free_energy = model.log_recognition(states) - model.log_joint(states)
     batch = v.shape[0]
@@ -415,7 +426,8 @@ def score_function_gradient(model: HelmholtzMachine, v: Tensor,
 def _check_distribution(model: HelmholtzMachine, images: Tensor, probs: Tensor) -> None:
     """A distribution over visible states: ``images`` (K, n_0), ``probs`` (K,) positive, sum 1."""
     _check_model(model)
-    check_tensor("images", images, ndim=2, last_dim=model.sizes[0], floating=True)
+    check_tensor("images", images, ndim=2, min_batch=1)
+    model._check_v(images, "images")
     check_tensor("probs", probs, ndim=1, floating=True)
     if probs.shape[0] != images.shape[0]:
         raise ValueError(f"probs must hold one probability per image, got {probs.shape[0]} "
@@ -538,7 +550,10 @@ def factorised_q(marginals: Tensor) -> Tensor:
     r"""The factorised density $q(h) = \prod_j m_j^{h_j}(1 - m_j)^{1 - h_j}$ with marginals
     $m_j = q(h_j = 1)$ (``marginals``, (n,), each in (0, 1)) on every binary state $h$, in the
     order of :func:`companion.boltzmann.all_binary_states`: (2^n,)."""
-    m = check_tensor("marginals", marginals, ndim=1, floating=True)
+    m = check_tensor("marginals", marginals, ndim=1, floating=True, nonempty=True)
+    if m.shape[0] > MAX_HIDDEN_ENUMERATION:
+        raise ValueError(f"marginals must hold at most {MAX_HIDDEN_ENUMERATION} units (the result "
+                         f"has 2^n entries), got {m.shape[0]}")
     if ((m <= 0) | (m >= 1)).any():
         raise ValueError("marginals must lie strictly between 0 and 1")
     states = all_binary_states(m.shape[0], m.dtype, m.device)

@@ -101,20 +101,31 @@ class FreeEnergyTerms:
 
 def gaussian_entropy(v: Number) -> Tensor:
     r"""$H[\mathcal N(m, v)] = \tfrac12 \log(2\pi e\, v)$ nats, for variances ``v`` > 0."""
-    v = torch.as_tensor(v, dtype=torch.float64) if not isinstance(v, Tensor) else v
+    v = _as_tensor("v", v)
     if (v <= 0).any():
         raise ValueError("v must hold variances > 0")
     return 0.5 * torch.log(2 * math.pi * math.e * v)
 
 
 def _as_tensor(name: str, x: Number, like: Optional[Tensor] = None) -> Tensor:
+    """A number, or a floating tensor of finite values, as a tensor (float64 for a number)."""
     if isinstance(x, Tensor):
         if not x.is_floating_point():
             raise TypeError(f"{name} must be a floating-point tensor or a number, got dtype {x.dtype}")
-        return x
+        return check_tensor(name, x)
     check_number(name, x)
     device = like.device if like is not None else None
     return torch.tensor(float(x), dtype=torch.float64, device=device)
+
+
+def _check_broadcast(**tensors: Tensor) -> None:
+    """Raise, naming them, unless the tensors broadcast against each other."""
+    try:
+        torch.broadcast_shapes(*(t.shape for t in tensors.values()))
+    except RuntimeError:
+        shapes = ", ".join(f"{k} {tuple(t.shape)}" for k, t in tensors.items())
+        raise ValueError(f"{' and '.join(tensors)} must have shapes that broadcast against "
+                         f"each other, got {shapes}") from None
 
 
 class GaussianModel:
@@ -151,10 +162,18 @@ class GaussianModel:
 
     def g(self, psi: Tensor) -> Tensor:
         r"""The generative function $g(\psi) = a\psi + b\psi^2$."""
+        check_tensor("psi", psi, floating=True)
+        return self._g(psi)
+
+    def _g(self, psi: Tensor) -> Tensor:
         return self.a * psi + self.b * psi**2
 
     def dg(self, psi: Tensor) -> Tensor:
         r"""Its derivative $g'(\psi) = a + 2b\psi$."""
+        check_tensor("psi", psi, floating=True)
+        return self._dg(psi)
+
+    def _dg(self, psi: Tensor) -> Tensor:
         return self.a + 2 * self.b * psi
 
     def default_grid(self, n: int = 20001) -> Tensor:
@@ -171,8 +190,12 @@ class GaussianModel:
         """
         check_tensor("psi", psi, floating=True)
         s = _as_tensor("s", s, psi)
+        _check_broadcast(s=s, psi=psi)
+        return self._prediction_errors(s, psi)
+
+    def _prediction_errors(self, s: Tensor, psi: Tensor) -> tuple[Tensor, Tensor]:
         eps_p = (psi - self.prior_mean) / self.prior_var
-        eps_s = (s - self.g(psi)) / self.sensory_var
+        eps_s = (s - self._g(psi)) / self.sensory_var
         return eps_p, eps_s
 
     def energy(self, s: Number, psi: Tensor) -> Tensor:
@@ -181,13 +204,21 @@ class GaussianModel:
           + \tfrac12\log(2\pi\sigma_p^2) + \tfrac12\log(2\pi\sigma_s^2)$, elementwise in ``psi``."""
         check_tensor("psi", psi, floating=True)
         s = _as_tensor("s", s, psi)
+        _check_broadcast(s=s, psi=psi)
         return ((psi - self.prior_mean) ** 2 / (2 * self.prior_var)
-                + (s - self.g(psi)) ** 2 / (2 * self.sensory_var) + self._log_norm)
+                + (s - self._g(psi)) ** 2 / (2 * self.sensory_var) + self._log_norm)
 
     def energy_gradient(self, s: Number, psi: Tensor) -> Tensor:
-        r"""The hand-derived $\partial E / \partial \psi = \varepsilon_p - \varepsilon_s\, g'(\psi)$."""
-        eps_p, eps_s = self.prediction_errors(s, psi)
-        return eps_p - eps_s * self.dg(psi)
+        r"""The hand-derived $\partial E / \partial \psi = \varepsilon_p - \varepsilon_s\, g'(\psi)$.
+
+        Unlike the other methods, ``psi`` may hold infinities and NaN: they are what a
+        diverged run of gradient descent leaves (e.g. many step sizes tried at once), and
+        their gradient is NaN or infinite, so that they stay marked as diverged."""
+        check_tensor("psi", psi, floating=True, finite=False)
+        s = _as_tensor("s", s, psi)
+        _check_broadcast(s=s, psi=psi)
+        eps_p, eps_s = self._prediction_errors(s, psi)
+        return eps_p - eps_s * self._dg(psi)
 
     # ------------------------------------------------------------ Gaussian recognition q
     def expected_energy(self, s: Number, m: Number, v: Number) -> Tensor:
@@ -203,6 +234,7 @@ class GaussianModel:
         if (v <= 0).any():
             raise ValueError("v must hold variances > 0")
         s = _as_tensor("s", s, m)
+        _check_broadcast(s=s, m=m, v=v)
         mean_g = self.a * m + self.b * (m**2 + v)
         var_g = (self.a + 2 * self.b * m) ** 2 * v + 2 * self.b**2 * v**2
         return (((m - self.prior_mean) ** 2 + v) / (2 * self.prior_var)
@@ -257,6 +289,7 @@ class GaussianModel:
         v = _as_tensor("v", v, m)
         if (v <= 0).any():
             raise ValueError("v must hold variances > 0")
+        _check_broadcast(m=m, v=v)
         if self.is_linear and grid is None:
             m_star, v_star = self.posterior(s)
             return 0.5 * (v / v_star + (m - m_star) ** 2 / v_star - 1 + torch.log(v_star / v))
@@ -271,8 +304,11 @@ class GaussianModel:
         surprise and divergence in closed form for linear $g$, by quadrature otherwise."""
         m = _as_tensor("m", m)
         v = _as_tensor("v", v, m)
-        return FreeEnergyTerms(energy=self.expected_energy(s, m, v), entropy=gaussian_entropy(v),
-                               surprise=-self.log_evidence(s, grid).expand_as(m),
+        _check_broadcast(m=m, v=v)
+        shape = torch.broadcast_shapes(m.shape, v.shape)
+        return FreeEnergyTerms(energy=self.expected_energy(s, m, v),
+                               entropy=gaussian_entropy(v).expand(shape),
+                               surprise=-self.log_evidence(s, grid).expand(shape),
                                divergence=self.divergence(s, m, v, grid))
 
     def _grid(self, grid: Optional[Tensor]) -> tuple[Tensor, float]:
@@ -329,9 +365,9 @@ class GaussianModel:
         phi, eps_p, eps_s = phi0.clone(), torch.zeros_like(phi0), torch.zeros_like(phi0)
         out = {"phi": [phi], "eps_p": [eps_p], "eps_s": [eps_s]}
         for _ in range(n_steps):
-            d_phi = eps_s * self.dg(phi) - eps_p
+            d_phi = eps_s * self._dg(phi) - eps_p
             d_eps_p = phi - self.prior_mean - self.prior_var * eps_p
-            d_eps_s = s - self.g(phi) - self.sensory_var * eps_s
+            d_eps_s = s - self._g(phi) - self.sensory_var * eps_s
             phi, eps_p, eps_s = phi + dt * d_phi, eps_p + dt * d_eps_p, eps_s + dt * d_eps_s
             out["phi"].append(phi), out["eps_p"].append(eps_p), out["eps_s"].append(eps_s)
         result = {k: torch.stack(v) for k, v in out.items()}
@@ -345,8 +381,8 @@ class DiscreteModel:
     Every term of the free energy is a finite sum (enumeration)."""
 
     def __init__(self, prior: Tensor, likelihood: Tensor):
-        check_tensor("prior", prior, ndim=1, floating=True)
-        check_tensor("likelihood", likelihood, ndim=2, floating=True)
+        check_tensor("prior", prior, ndim=1, floating=True, nonempty=True)
+        check_tensor("likelihood", likelihood, ndim=2, floating=True, nonempty=True)
         if likelihood.shape[0] != prior.shape[0]:
             raise ValueError(f"likelihood must have one row per hidden state ({prior.shape[0]}), "
                              f"got shape {tuple(likelihood.shape)}")
@@ -490,6 +526,23 @@ class PCNetwork(nn.Module):
         for l, (v, n) in enumerate(zip(values, self.sizes)):
             check_tensor(f"values[{l}]", v, ndim=2, last_dim=n, floating=True)
 
+    def _check_layers(self, name: str, tensors: Sequence[Tensor], batch: Optional[int] = None,
+                      sizes: Optional[Sequence[int]] = None) -> None:
+        """One (B, n_l) floating tensor per layer l = 1..L (or of ``sizes``), B shared."""
+        sizes = self.sizes[1:] if sizes is None else sizes
+        if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+            raise TypeError(f"{name} must be a list of {len(sizes)} tensors, got "
+                            f"{type(tensors).__name__}")
+        if len(tensors) != len(sizes):
+            raise ValueError(f"{name} must hold {len(sizes)} tensors, one per layer, got "
+                             f"{len(tensors)}")
+        for l, (t, n) in enumerate(zip(tensors, sizes)):
+            check_tensor(f"{name}[{l}]", t, ndim=2, last_dim=n, floating=True)
+            batch = t.shape[0] if batch is None else batch
+            if t.shape[0] != batch:
+                raise ValueError(f"{name} must share one batch size, got {batch} and "
+                                 f"{t.shape[0]} ({name}[{l}])")
+
     def feedforward(self, x: Tensor) -> list[Tensor]:
         r"""The values of the feed-forward pass, $x_0 = x$, $x_{l+1} = f_l(W_l x_l + b_l)$:
         a list of $L + 1$ tensors (B, n_l), where every prediction error is zero."""
@@ -526,6 +579,9 @@ class PCNetwork(nn.Module):
         ($\xi$ are the precision-weighted errors). ``errors`` $= (\varepsilon_1..\varepsilon_L)$,
         ``pre`` $= (a_1..a_L)$.
         """
+        output_precision = check_number("output_precision", output_precision, positive=True)
+        self._check_layers("errors", errors)
+        self._check_layers("pre", pre, errors[0].shape[0])
         xi = _weighted(errors, output_precision)
         return [xi[l - 1] - (self._act_prime(l, pre[l]) * xi[l]) @ self.weights[l]
                 for l in range(1, self.n_layers)]
@@ -543,6 +599,7 @@ class PCNetwork(nn.Module):
         $\varepsilon_l = x_l - \bar\mu_l$ and the dynamics is linear.
         ``output_precision`` $= \pi_L$ weights the output error in $F$.
         """
+        check_tensor("x", x, ndim=2, min_batch=1)
         check_tensor("target", target, ndim=2, last_dim=self.sizes[-1], floating=True)
         n_iters = check_int("n_iters", n_iters, min_value=0)
         step_size = check_number("step_size", step_size, positive=True)
@@ -573,6 +630,17 @@ class PCNetwork(nn.Module):
         return PCState(values=values, inputs=list(inputs), pre=pre, errors=errors,
                        output_precision=output_precision, energies=torch.stack(energies))
 
+    def _check_state(self, state: PCState) -> None:
+        """A state of this network's shape (errors, pre, inputs of one batch)."""
+        try:
+            self._check_layers("errors", state.errors)
+            batch = state.errors[0].shape[0]
+            self._check_layers("pre", state.pre, batch)
+            self._check_layers("inputs", state.inputs, batch, self.sizes[:-1])
+            check_number("output_precision", state.output_precision, positive=True)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"state must come from this network's infer: {exc}") from None
+
     @torch.no_grad()
     def weight_updates(self, state: PCState) -> list[tuple[Tensor, Tensor]]:
         r"""The local, Hebbian-type updates at the end of inference, averaged over the batch:
@@ -587,6 +655,7 @@ class PCNetwork(nn.Module):
         if not isinstance(state, PCState):
             raise TypeError(f"state must be a PCState (from PCNetwork.infer), "
                             f"got {type(state).__name__}")
+        self._check_state(state)
         batch = state.errors[0].shape[0]
         xi = _weighted(state.errors, state.output_precision)
         updates = []
@@ -599,19 +668,33 @@ class PCNetwork(nn.Module):
     def set_gradients(self, updates: Sequence[tuple[Tensor, Tensor]]) -> None:
         r"""Store $-\Delta W$ in each parameter's ``.grad``, so that any torch optimiser steps
         along the predictive-coding update."""
+        _check_pairs("updates", updates)
         if len(updates) != self.n_layers:
             raise ValueError(f"updates must hold {self.n_layers} (dW, db) pairs, got {len(updates)}")
         for (dw, db), w, b in zip(updates, self.weights, self.biases):
             if dw.shape != w.shape or db.shape != b.shape:
-                raise ValueError(f"update shapes {tuple(dw.shape)}, {tuple(db.shape)} do not "
+                raise ValueError(f"updates: shapes {tuple(dw.shape)}, {tuple(db.shape)} do not "
                                  f"match the parameters {tuple(w.shape)}, {tuple(b.shape)}")
+        for (dw, db), w, b in zip(updates, self.weights, self.biases):
             w.grad, b.grad = -dw.clone(), -db.clone()
+
+
+def _check_pairs(name: str, pairs) -> None:
+    """A sequence of (weight, bias) pairs of finite floating tensors, one per layer."""
+    if isinstance(pairs, Tensor) or not isinstance(pairs, (list, tuple)):
+        raise TypeError(f"{name} must be a list of (weight, bias) pairs of tensors, got "
+                        f"{type(pairs).__name__}")
+    for l, pair in enumerate(pairs):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise TypeError(f"{name}[{l}] must be a (weight, bias) pair of tensors, got {pair!r}")
+        for t, what in zip(pair, ("weight", "bias")):
+            check_tensor(f"{name}[{l}] ({what})", t, floating=True)
 
 
 def mse_loss(output: Tensor, target: Tensor) -> Tensor:
     r"""$\mathcal L = \big\langle \tfrac12 \lVert y - x_L \rVert^2 \big\rangle$, the batch mean: the
     energy of the feed-forward state with the output clamped to the target."""
-    check_tensor("output", output, ndim=2, floating=True)
+    check_tensor("output", output, ndim=2, floating=True, min_batch=1)
     check_tensor("target", target, ndim=2, floating=True)
     check_same_shape("output", output, "target", target)
     return 0.5 * ((target - output) ** 2).sum(dim=1).mean()
@@ -622,6 +705,11 @@ def backprop_gradients(net: PCNetwork, x: Tensor, target: Tensor) -> list[tuple[
     one pair $(\partial \mathcal L / \partial W_l, \partial \mathcal L / \partial b_l)$ per layer."""
     if not isinstance(net, PCNetwork):
         raise TypeError(f"net must be a PCNetwork, got {type(net).__name__}")
+    check_tensor("x", x, ndim=2, min_batch=1)
+    check_tensor("target", target, ndim=2, last_dim=net.sizes[-1], min_batch=x.shape[0])
+    if target.shape[0] != x.shape[0]:
+        raise ValueError(f"target must have one row per row of x ({x.shape[0]}), got shape "
+                         f"{tuple(target.shape)}")
     params = [p for pair in zip(net.weights, net.biases) for p in pair]
     grads = torch.autograd.grad(mse_loss(net(x), target), params)
     return [(grads[2 * l], grads[2 * l + 1]) for l in range(net.n_layers)]
@@ -662,9 +750,16 @@ def alignment(updates: Sequence[tuple[Tensor, Tensor]],
     the negative gradients $-\nabla_{\theta_l}\mathcal L$: the cosine similarity, and the
     relative error $\lVert \Delta\theta_l / \text{scale} + \nabla_{\theta_l} \mathcal L \rVert
     / \lVert \nabla_{\theta_l}\mathcal L \rVert$."""
+    _check_pairs("updates", updates)
+    _check_pairs("gradients", gradients)
     if len(updates) != len(gradients):
         raise ValueError(f"updates and gradients must have as many layers, got {len(updates)} "
                          f"and {len(gradients)}")
+    for l, ((dw, db), (gw, gb)) in enumerate(zip(updates, gradients)):
+        if dw.shape != gw.shape or db.shape != gb.shape:
+            raise ValueError(f"updates[{l}] and gradients[{l}] must have the same shapes, got "
+                             f"{tuple(dw.shape)}, {tuple(db.shape)} and {tuple(gw.shape)}, "
+                             f"{tuple(gb.shape)}")
     scale = check_number("scale", scale, positive=True)
     cos, rel = [], []
     for (dw, db), (gw, gb) in zip(updates, gradients):
@@ -682,6 +777,8 @@ def pc_train_step(net: PCNetwork, optimizer: torch.optim.Optimizer, x: Tensor, t
     updates (:meth:`PCNetwork.weight_updates`) written into ``.grad`` as $-\Delta W$, and
     ``optimizer.step()``. Returns ``loss``, the feed-forward :func:`mse_loss` before the
     step (the energy before inference), and ``energy``, the energy after inference."""
+    if not isinstance(net, PCNetwork):
+        raise TypeError(f"net must be a PCNetwork, got {type(net).__name__}")
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
     state = net.infer(x, target, n_iters=n_iters, step_size=step_size,
@@ -745,6 +842,23 @@ class ThermalAgent:
         for name in ("perception_rate", "action_rate", "learning_rate"):
             setattr(self, name, check_number(name, getattr(self, name), nonnegative=True))
 
+    def _check_inputs(self, s: Tensor, mu: Optional[Tensor],
+                      prior_mean: Optional[Number]) -> Number:
+        """Sensations ``s`` and beliefs ``mu`` (floating tensors that broadcast), and the
+        prior mean (``None``: the preferred temperature; a number, or a tensor); returns it."""
+        check_tensor("s", s, floating=True)
+        named = {"s": s}
+        if mu is not None:
+            named["mu"] = check_tensor("mu", mu, floating=True)
+        if prior_mean is None:
+            prior_mean = self.preferred
+        elif isinstance(prior_mean, Tensor):
+            named["prior_mean"] = check_tensor("prior_mean", prior_mean, floating=True)
+        else:
+            prior_mean = check_number("prior_mean", prior_mean)
+        _check_broadcast(**named)
+        return prior_mean
+
     @property
     def posterior_var(self) -> float:
         r"""$v^* = (1/\sigma_p^2 + 1/\sigma_s^2)^{-1}$, the width of $q$."""
@@ -755,12 +869,12 @@ class ThermalAgent:
         r"""$\varepsilon_s = (s - \mu)/\sigma_s^2 = \partial F/\partial s$ and
         $\varepsilon_p = (\mu - m)/\sigma_p^2 = -\partial F/\partial m$;
         $\partial F / \partial \mu = \varepsilon_p - \varepsilon_s$."""
-        m = self.preferred if prior_mean is None else prior_mean
+        m = self._check_inputs(s, mu, prior_mean)
         return (s - mu) / self.sensory_var, (mu - m) / self.prior_var
 
     def free_energy(self, s: Tensor, mu: Tensor, prior_mean: Optional[Tensor] = None) -> Tensor:
         r"""$F(s, \mu)$ of the class docstring, elementwise (nats)."""
-        m = self.preferred if prior_mean is None else prior_mean
+        m = self._check_inputs(s, mu, prior_mean)
         const = 0.5 * math.log(2 * math.pi * self.prior_var * self.sensory_var / self.posterior_var)
         return ((mu - m) ** 2 / (2 * self.prior_var) + (s - mu) ** 2 / (2 * self.sensory_var)
                 + const)
@@ -768,7 +882,7 @@ class ThermalAgent:
     def surprise(self, s: Tensor, prior_mean: Optional[Tensor] = None) -> Tensor:
         r"""$-\log p(s) = \tfrac12\log 2\pi(\sigma_p^2 + \sigma_s^2) + (s - m)^2 / (2(\sigma_p^2 + \sigma_s^2))$:
         what $F$ comes down to when $\mu$ is the posterior mean."""
-        m = self.preferred if prior_mean is None else prior_mean
+        m = self._check_inputs(s, None, prior_mean)
         var = self.prior_var + self.sensory_var
         return 0.5 * math.log(2 * math.pi * var) + (s - m) ** 2 / (2 * var)
 

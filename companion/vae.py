@@ -168,6 +168,11 @@ class VAE(nn.Module):
 
     def log_likelihood(self, x: Tensor, decoded: Tensor) -> Tensor:
         r"""$\log p(x \mid z)$ from ``decoded`` = ``decode(z)``, (..., B, x_dim); returns (..., B)."""
+        check_tensor("x", x, ndim=2, last_dim=self.x_dim, floating=True)
+        check_tensor("decoded", decoded, floating=True)
+        if decoded.dim() < 2 or decoded.shape[-2:] != x.shape:
+            raise ValueError(f"decoded must have shape (..., {x.shape[0]}, {x.shape[1]}) to match "
+                             f"x, got {tuple(decoded.shape)}")
         if self.likelihood == "bernoulli":
             return bernoulli_log_likelihood(x, decoded)
         return gaussian_log_likelihood(x, decoded, self.x_std)
@@ -175,7 +180,10 @@ class VAE(nn.Module):
     def forward(self, x: Tensor, eps: Optional[Tensor] = None,
                 generator: Optional[torch.Generator] = None) -> VAEOutput:
         """Encode ``x`` (B, x_dim), draw z = mu + sigma * eps (``eps`` given, or drawn with
-        ``generator``), decode it. In training and in evaluation alike z is a sample."""
+        ``generator``), decode it. In training and in evaluation alike z is a sample.
+        ``eps``: (B, z_dim), one draw per example."""
+        if eps is not None:
+            check_tensor("eps", eps, ndim=2)
         mu, logvar = self.encode(x)
         z = reparameterize(mu, logvar, eps=eps, generator=generator)
         return VAEOutput(self.decode(z), mu, logvar, z)
@@ -197,7 +205,7 @@ def reparameterize(mu: Tensor, logvar: Tensor, eps: Optional[Tensor] = None,
         check_generator("generator", generator)
         eps = randn(mu.shape, generator, device=mu.device, dtype=mu.dtype)
     else:
-        check_tensor("eps", eps, floating=True)
+        check_tensor("eps", eps, floating=True, nonempty=True)
         if eps.shape[eps.dim() - mu.dim():] != mu.shape or eps.dim() > mu.dim() + 1:
             raise ValueError(f"eps must have shape {tuple(mu.shape)} or (k, "
                              f"{', '.join(map(str, mu.shape))}), got {tuple(eps.shape)}")
@@ -236,6 +244,14 @@ def gaussian_log_likelihood(x: Tensor, mean: Tensor, x_std: Union[float, Tensor]
         raise ValueError(f"mean must have shape (..., {x.shape[0]}, {x.shape[1]}) to match x, "
                          f"got {tuple(mean.shape)}")
     if isinstance(x_std, Tensor):
+        check_tensor("x_std", x_std, floating=True)
+        try:
+            fits = torch.broadcast_shapes(x_std.shape, mean.shape) == mean.shape
+        except RuntimeError:
+            fits = False
+        if not fits:
+            raise ValueError(f"x_std must be a number or a tensor that broadcasts to mean's shape "
+                             f"{tuple(mean.shape)}, got shape {tuple(x_std.shape)}")
         if not (x_std > 0).all():
             raise ValueError("x_std must be > 0 everywhere")
         var = x_std.to(mean.dtype) ** 2
@@ -270,6 +286,11 @@ def log_normal(z: Tensor, mu: Optional[Tensor] = None, logvar: Optional[Tensor] 
     if mu is None:
         return -0.5 * (LOG_2PI + z**2).sum(dim=-1)
     _check_gaussian(mu, logvar)
+    try:
+        torch.broadcast_shapes(z.shape, mu.shape)
+    except RuntimeError:
+        raise ValueError(f"z must broadcast against mu and logvar, got shapes {tuple(z.shape)} "
+                         f"and {tuple(mu.shape)}") from None
     return -0.5 * (LOG_2PI + logvar + (z - mu) ** 2 / logvar.exp()).sum(dim=-1)
 
 
@@ -293,6 +314,7 @@ def negative_elbo(x: Tensor, logits: Tensor, mu: Tensor, logvar: Tensor,
     $-\log p(x)$. Returns (B,).
     """
     beta = check_number("beta", beta, nonnegative=True)
+    _check_data("x", x)
     _check_gaussian(mu, logvar)
     if mu.dim() != 2 or mu.shape[0] != x.shape[0]:
         raise ValueError(f"mu must have shape ({x.shape[0]}, d), one row per example of x, "
@@ -310,7 +332,7 @@ def _noise(mu: Tensor, n: int, generator: Optional[torch.Generator], eps: Option
     if eps is None:
         check_generator("generator", generator)
         return randn((n, *mu.shape), generator, device=mu.device, dtype=mu.dtype)
-    check_tensor("eps", eps, floating=True)
+    check_tensor("eps", eps, floating=True, nonempty=True)
     if eps.shape == (n, *mu.shape) or (single_ok and eps.shape == mu.shape):
         return eps
     if single_ok and eps.dim() == 3 and eps.shape[1:] == mu.shape:
@@ -344,13 +366,16 @@ def elbo_terms(model: VAE, x: Tensor, n_samples: int = 1,
 def elbo_loss(model: VAE, x: Tensor, beta: float = 1.0, generator: Optional[torch.Generator] = None,
               eps: Optional[Tensor] = None) -> dict:
     r"""The training loss: the mean over the batch of $-\log p(x \mid z) + \beta\,\mathrm{KL}$,
-    with one reparameterised sample $z$ per example (:func:`elbo_terms`).
+    with one reparameterised sample $z$ per example (:func:`elbo_terms`); ``eps`` (B, d) gives
+    that draw, or ``None`` draws it with ``generator``.
 
     Returns a dict for :func:`companion.training.fit`: ``loss`` (scalar, with gradient),
     ``recon`` (mean $-\log p(x \mid z)$) and ``kl`` (mean KL), both in nats per example.
     """
     _check_model(model)
     beta = check_number("beta", beta, nonnegative=True)
+    if eps is not None:
+        check_tensor("eps", eps, ndim=2)
     terms = elbo_terms(model, x, 1, generator, eps)
     loss = (terms["recon"] + beta * terms["kl"]).mean()            # -ELBO_beta, batch mean
     return {"loss": loss, "recon": terms["recon"].mean().detach(),
@@ -443,7 +468,16 @@ def interpolate(model: VAE, z_start: Tensor, z_end: Tensor,
     _check_model(model)
     for name, z in (("z_start", z_start), ("z_end", z_end)):
         check_tensor(name, z, ndim=1, last_dim=model.z_dim, floating=True)
-    t = torch.as_tensor(t, dtype=z_start.dtype, device=z_start.device).reshape(-1)
+    if isinstance(t, (str, bytes)):
+        raise TypeError(f"t must be a number, a sequence of numbers or a tensor, got {t!r}")
+    try:
+        t = torch.as_tensor(t, dtype=z_start.dtype, device=z_start.device)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise TypeError(f"t must be a number, a sequence of numbers or a tensor, got "
+                        f"{type(t).__name__}") from exc
+    if t.dim() > 1 or t.numel() == 0:
+        raise ValueError(f"t must be a number or a non-empty (T,) sequence, got shape {tuple(t.shape)}")
+    t = t.reshape(-1)
     if not torch.isfinite(t).all():
         raise ValueError(f"t must hold finite numbers, got {t.tolist()}")
     z = (1 - t)[:, None] * z_start + t[:, None] * z_end       # (T, d)
@@ -547,8 +581,8 @@ def kl_per_dimension(mu: Tensor, logvar: Tensor) -> Tensor:
     nats each dimension carries (near 0: collapsed). mu, logvar: (N, d); returns (d,), whose
     sum is the mean of :func:`gaussian_kl`."""
     _check_gaussian(mu, logvar)
-    if mu.dim() != 2:
-        raise ValueError(f"mu and logvar must have shape (N, d), got {tuple(mu.shape)}")
+    if mu.dim() != 2 or mu.shape[0] == 0:
+        raise ValueError(f"mu and logvar must have shape (N, d) with N >= 1, got {tuple(mu.shape)}")
     return (0.5 * (logvar.exp() - logvar - 1 + mu**2)).mean(dim=0)
 
 
@@ -587,7 +621,7 @@ class LinearGaussian:
     """
 
     def __init__(self, W: Tensor, b: Tensor, noise_var: float):
-        check_tensor("W", W, ndim=2, floating=True)
+        check_tensor("W", W, ndim=2, floating=True, nonempty=True)
         check_tensor("b", b, ndim=1, last_dim=W.shape[0], floating=True)
         self.W, self.b = W, b.to(W.dtype)
         self.noise_var = check_number("noise_var", noise_var, positive=True)
@@ -600,6 +634,9 @@ class LinearGaussian:
         r"""$\log p(x \mid z) + \log p(z)$. x: (B, D); z: (..., B, d); returns (..., B)."""
         self._check_x(x)
         check_tensor("z", z, last_dim=self.z_dim, floating=True)
+        if z.dim() < 2 or z.shape[-2] != x.shape[0]:
+            raise ValueError(f"z must have shape (..., {x.shape[0]}, {self.z_dim}), one row per "
+                             f"row of x, got {tuple(z.shape)}")
         mean = z @ self.W.T + self.b                                   # (..., B, D)
         return gaussian_log_likelihood(x, mean, math.sqrt(self.noise_var)) + log_normal(z)
 
@@ -631,6 +668,9 @@ class LinearGaussian:
         """
         self._check_x(x)
         _check_gaussian(mu, logvar)
+        if mu.shape != (x.shape[0], self.z_dim):
+            raise ValueError(f"mu and logvar must have shape ({x.shape[0]}, {self.z_dim}), one row "
+                             f"per row of x, got {tuple(mu.shape)}")
         resid = ((x - mu @ self.W.T - self.b) ** 2).sum(dim=-1)            # (B,)
         spread = (logvar.exp() * (self.W**2).sum(dim=0)).sum(dim=-1)        # sum_j s_j^2 |W_j|^2
         s2 = self.noise_var

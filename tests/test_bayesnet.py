@@ -442,7 +442,9 @@ HALF = [[0.5, 0.5], [0.5, 0.5]]
      "found the cycle B -> C -> A -> B"),
     (lambda: bn.BayesianNetwork([node("A", ("A",), HALF)]), ValueError, "cycle A -> A"),
     (lambda: bn.BayesianNetwork([node("A"), node("B", ("A",), [0.5, 0.5])]), ValueError,
-     r"cpt of 'B' must have shape \(2, 2\) \(axes A, B\), got \(2,\)"),
+     r"cpt of 'B' must have 2 axes \(A, B\), the last with 2 entries, got shape \(2,\)"),
+    (lambda: bn.BayesianNetwork([node("A"), node("B", ("A",), [[0.5, 0.5]] * 3)]), ValueError,
+     r"cpt of 'B' must have shape \(2, 2\) \(axes A, B\), got \(3, 2\)"),
     (lambda: bn.BayesianNetwork([node("A", cpt=[0.2, 0.3, 0.5])]), ValueError,
      r"must have shape \(2,\)"),
     (lambda: bn.BayesianNetwork([node("A"), node("A")]), ValueError, "names must be distinct"),
@@ -497,7 +499,7 @@ HALF = [[0.5, 0.5], [0.5, 0.5]]
     (lambda: bn.hmm_network(torch.ones(2) / 2, torch.eye(3), torch.ones(2, 2) / 2, 3),
      ValueError, "transition must have last dimension 2"),
     (lambda: bn.hmm_network(torch.tensor([0.5, 0.6]), torch.eye(2), torch.ones(2, 2) / 2, 3),
-     ValueError, "cpt of 'H1': every row must sum to 1"),
+     ValueError, "initial must hold probabilities, non-negative and summing to 1"),
     (lambda: bn.hmm_forward(torch.ones(2) / 2, torch.eye(2), torch.ones(2, 3) / 3, [0, 3]),
      ValueError, r"observations\[1\] must be <= 2"),
     (lambda: bn.sigmoid_belief_network(torch.zeros(3, 2), torch.zeros(4), torch.zeros(2)),
@@ -883,5 +885,93 @@ def test_unseen_parent_configurations_get_uniform_rows():
     (lambda: bn.cpt_counts(bn.sprinkler(), torch.zeros(3, 4), "Rain"), TypeError, "integer tensor"),
 ])
 def test_bad_input_to_the_new_functions(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()
+
+
+# ------------------------------------------------ bad input never passes silently (issue)
+
+def test_bad_input_factor_refuses_a_negative_table():
+    with pytest.raises(ValueError, match="table must be non-negative, got the entry -0.1"):
+        bn.Factor(("A",), (FT,), torch.tensor([1.1, -0.1], dtype=torch.float64))
+    with pytest.raises(ValueError, match="table must hold finite values"):
+        bn.Factor(("A",), (FT,), torch.tensor([0.5, float("nan")], dtype=torch.float64))
+    with pytest.raises(TypeError, match="variables must be a sequence of variable names"):
+        bn.Factor("AB", (FT, FT), torch.ones(2, 2))
+    # zeros are fine: a factor is non-negative, not positive
+    assert bn.Factor(("A",), (FT,), torch.tensor([1.0, 0.0])).normalize().value({"A": "F"}) == 1.0
+
+
+@pytest.mark.parametrize("integer", [np.int64(1), np.int32(1), np.uint8(1), torch.tensor(1).item()])
+def test_bad_input_evidence_accepts_numpy_integers_like_an_int(integer):
+    net = bn.sprinkler()
+    want = bn.enumeration(net, "Rain", {"WetGrass": 1}).table
+    for method in (bn.enumeration, bn.variable_elimination, bn.pgmpy_query):
+        got = method(net, "Rain", {"WetGrass": integer}).table
+        assert torch.allclose(got, want, atol=1e-12)
+    assert bn.evidence_probability(net, {"WetGrass": integer}) == \
+        pytest.approx(bn.evidence_probability(net, {"WetGrass": "T"}), abs=1e-15)
+    assert net.state_index("WetGrass", integer) == 1 and isinstance(
+        net.state_index("WetGrass", integer), int)
+    x = net.sample(20, torch.Generator().manual_seed(0), evidence={"WetGrass": integer})
+    assert (x[:, net.index("WetGrass")] == 1).all()
+    assert net.factor("Rain").reduce("Rain", integer).table.shape == (2,)
+    # numpy's booleans and floats are not indices
+    for bad in (np.bool_(True), np.float64(1.0), 1.0):
+        with pytest.raises(TypeError, match="the state of 'WetGrass' must be a state name or an index"):
+            bn.enumeration(net, "Rain", {"WetGrass": bad})
+
+
+def test_bad_input_beta_log_density_refuses_theta_outside_the_unit_interval():
+    for theta in ([0.5, 1.2], [-0.1, 0.5], [0.0, 0.5], [0.5, 1.0]):
+        with pytest.raises(ValueError, match=r"theta must lie strictly between 0 and 1"):
+            bn.beta_log_density(torch.tensor(theta, dtype=torch.float64), 2.0, 3.0)
+    with pytest.raises(ValueError, match="theta must hold finite values"):
+        bn.beta_log_density(torch.tensor([0.5, float("nan")], dtype=torch.float64), 2.0, 3.0)
+    inside = torch.tensor([1e-9, 0.5, 1 - 1e-9], dtype=torch.float64)
+    assert torch.isfinite(bn.beta_log_density(inside, 2.0, 3.0)).all()
+
+
+@pytest.mark.parametrize("call,exc,msg", [
+    (lambda: bn.Node("A", FT, (), [0.5, float("nan")]), ValueError,
+     "cpt of 'A' must hold finite, non-negative probabilities"),
+    (lambda: bn.Node("A", FT, (), "0.5 0.5"), TypeError, "cpt of 'A' must be an array of numbers"),
+    (lambda: bn.Node("A", FT, (), [[0.5, 0.5]]), ValueError, r"cpt of 'A' must have shape \(2,\)"),
+    (lambda: bn.Node("A", FT, "B", [[0.5, 0.5]] * 2), TypeError,
+     "parents of 'A' must be a sequence of variable names"),
+    (lambda: bn.Node(3, FT, (), [0.5, 0.5]), TypeError, "name must be a non-empty string"),
+    (lambda: bn.sprinkler().format_cpt("Rain", digits="2"), TypeError, "digits must be an integer"),
+    (lambda: bn.draw_network(bn.sprinkler(), node_size="big"), TypeError,
+     "node_size must be a real number"),
+    (lambda: bn.exact_iat(torch.zeros(0, 0, dtype=torch.float64), torch.zeros(0, dtype=torch.float64),
+                          torch.zeros(0)), ValueError, "K must not be empty"),
+    (lambda: bn.exact_iat(torch.ones(2, 2, dtype=torch.float64), torch.ones(2, dtype=torch.float64) / 2,
+                          torch.arange(2.0)), ValueError, "K must be a transition matrix"),
+    (lambda: bn.exact_iat(torch.eye(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64),
+                          torch.arange(2.0)), ValueError, "pi must be a distribution"),
+    (lambda: bn.autocorrelation(torch.zeros(3, 0)), ValueError, "x must not be empty"),
+    (lambda: bn.hmm_forward(torch.zeros(0), torch.zeros(0, 0), torch.zeros(0, 2), [0]),
+     ValueError, "initial must not be empty"),
+    (lambda: bn.hmm_forward(torch.ones(2) / 2, 2 * torch.eye(2), torch.ones(2, 3) / 3, [0]),
+     ValueError, "transition must hold probabilities"),
+    (lambda: bn.sigmoid_belief_network(torch.zeros(0, 2), torch.zeros(0), torch.zeros(2)),
+     ValueError, "W must not be empty"),
+    (lambda: bn.gibbs_ergodicity_problem(bn.sprinkler(), max_states="all"), TypeError,
+     "max_states must be an integer"),
+    (lambda: bn.gibbs_running_estimate(bn.sprinkler(), "Rain", "T", n_chains=2, n_samples=0),
+     ValueError, "n_samples must be >= 1"),
+    (lambda: bn.gibbs_running_estimate(bn.sprinkler(), ("Rain", "Cloudy"), "T", n_chains=2,
+                                       n_samples=3), ValueError, "query must name one variable"),
+    (lambda: bn.gibbs_sample(bn.sprinkler(), n_chains=2, n_sweeps=2, init=torch.zeros(2, 4)),
+     TypeError, "init must hold state indices"),
+    (lambda: bn.cpt_counts(bn.sprinkler(), torch.zeros(3, 5, dtype=torch.long), "Rain"),
+     ValueError, "data must have last dimension 4"),
+    (lambda: bn.fit_cpts(bn.sprinkler(), "data"), TypeError, "data must be a torch.Tensor"),
+    (lambda: bn.min_fill_order([("A", "B")], ["A"], {"A": 2}), ValueError,
+     "card must give the number of states of 'B'"),
+    (lambda: bn.min_fill_order([("A", "B")], "A", {"A": 2, "B": 2}), TypeError,
+     "hidden must be a sequence of variable names"),
+])
+def test_bad_input_found_by_the_bad_input_suite(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()

@@ -412,3 +412,27 @@ def test_score_function_moments_by_enumeration():
         est = score_function_gradient(hm, draws, torch.Generator().manual_seed(18), baseline=c)
         sample_var = torch.cat([e.reshape(len(draws), -1) for e in est], 1).var(0)
         assert torch.allclose(sample_var, var[row], rtol=0.05, atol=1e-4), (sample_var, var[row])
+
+
+# ------------------------------------------- bad input found by the bad-input suite (issue)
+
+@pytest.mark.parametrize("call,exc,msg", [
+    (lambda: wake_phase(HelmholtzMachine((4, 2)), torch.zeros(0, 4), lr=0.1), ValueError,
+     "v must hold at least 1 rows"),
+    (lambda: HelmholtzMachine((4, 2)).init_visible_bias_(torch.zeros(0, 4)), ValueError,
+     "v must hold at least 1 rows"),
+    (lambda: HelmholtzMachine((4, 2)).log_marginal(torch.full((2, 4), 2.0)), ValueError,
+     r"v must hold the states of binary units, values in \[0, 1\]"),
+    (lambda: HelmholtzMachine((4, 2)).free_energy(torch.full((2, 4), float("nan"))), ValueError,
+     "v must hold finite values"),
+    (lambda: kl_divergence(HelmholtzMachine((4, 2)), torch.zeros(0, 4), torch.ones(0)), ValueError,
+     "images must hold at least 1 rows"),
+    (lambda: SigmoidLayer(3, 2, generator="seed"), TypeError, "generator must be a torch.Generator"),
+    (lambda: SigmoidLayer(3, 2).log_prob(torch.zeros(2, 2), torch.zeros(3, 3)), ValueError,
+     "y and x must have one row per example each"),
+    (lambda: factorised_q(torch.zeros(0, dtype=torch.float64)), ValueError,
+     "marginals must not be empty"),
+])
+def test_bad_input_found_by_the_bad_input_suite(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()

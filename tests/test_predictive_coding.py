@@ -423,3 +423,69 @@ def test_active_inference_noise_comes_from_the_generator():
 def test_bad_input_gets_a_clear_error(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()
+
+
+# ------------------------------------------- bad input found by the bad-input suite (issue)
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize("call, exc, msg", [
+    (lambda: pc.gaussian_entropy(_t(1.0, NAN)), ValueError, "v must hold finite values"),
+    (lambda: pc.gaussian_entropy("1"), TypeError, "v must be a real number"),
+    (lambda: pc.GaussianModel().g(_t(1.0, NAN)), ValueError, "psi must hold finite values"),
+    (lambda: pc.GaussianModel().dg([1.0]), TypeError, "psi must be a torch.Tensor"),
+    (lambda: pc.GaussianModel().energy(_t(1.0, 2.0), _t(1.0, 2.0, 3.0)), ValueError,
+     "s and psi must have shapes that broadcast"),
+    (lambda: pc.GaussianModel().free_energy(2.0, _t(1.0, NAN), 0.5), ValueError,
+     "m must hold finite values"),
+    (lambda: pc.GaussianModel().terms(2.0, _t(1.0, 2.0, 3.0), _t(0.5, 0.5)), ValueError,
+     "m and v must have shapes that broadcast"),
+    (lambda: pc.DiscreteModel(torch.zeros(0, dtype=F64), torch.zeros(0, 2, dtype=F64)), ValueError,
+     "prior must not be empty"),
+    (lambda: pc.PCNetwork([4, 5, 3]).value_gradients([torch.zeros(2, 5), torch.zeros(2, 3)],
+                                                       [torch.zeros(2, 5), torch.zeros(2, 3)],
+                                                       output_precision=NAN),
+     ValueError, "output_precision must be finite"),
+    (lambda: pc.PCNetwork([4, 5, 3]).value_gradients([torch.zeros(2, 5)], [torch.zeros(2, 5)]),
+     ValueError, "errors must hold 2 tensors"),
+    (lambda: pc.PCNetwork([4, 3]).infer(torch.zeros(0, 4), torch.zeros(0, 3)), ValueError,
+     "x must hold at least 1 rows"),
+    (lambda: pc.PCNetwork([4, 3]).weight_updates(
+        pc.PCNetwork([4, 5, 3]).infer(torch.zeros(2, 4), torch.zeros(2, 3))), ValueError,
+     "state must come from this network's infer"),
+    (lambda: pc.PCNetwork([4, 3]).set_gradients([("dW", "db")]), TypeError,
+     r"updates\[0\] \(weight\) must be a torch.Tensor"),
+    (lambda: pc.mse_loss(torch.zeros(0, 3), torch.zeros(0, 3)), ValueError,
+     "output must hold at least 1 rows"),
+    (lambda: pc.backprop_gradients(pc.PCNetwork([4, 3]), torch.zeros(0, 4), torch.zeros(0, 3)),
+     ValueError, "x must hold at least 1 rows"),
+    (lambda: pc.alignment([(torch.zeros(2, 3), torch.zeros(2))], [(torch.zeros(3, 3), torch.zeros(3))]),
+     ValueError, r"updates\[0\] and gradients\[0\] must have the same shapes"),
+    (lambda: pc.pc_train_step("net", None, torch.zeros(2, 4), torch.zeros(2, 3)), TypeError,
+     "net must be a PCNetwork"),
+    (lambda: pc.ThermalAgent().free_energy(_t(1.0, NAN), _t(1.0, 2.0)), ValueError,
+     "s must hold finite values"),
+    (lambda: pc.ThermalAgent().prediction_errors(_t(1.0, 2.0), _t(1.0, 2.0, 3.0)), ValueError,
+     "s and mu must have shapes that broadcast"),
+    (lambda: pc.ThermalAgent().surprise(_t(1.0, 2.0), prior_mean="warm"), TypeError,
+     "prior_mean must be a real number"),
+])
+def test_bad_input_found_by_the_bad_input_suite(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()
+
+
+def test_bad_input_energy_gradient_lets_diverged_runs_stay_nan():
+    # the step-size exercise runs many steps at once; the diverged runs hold inf and NaN
+    model = pc.GaussianModel()
+    grad = model.energy_gradient(2.0, _t(3.0, float("inf"), NAN))
+    assert torch.isfinite(grad[0]) and not torch.isfinite(grad[1:]).any()
+    with pytest.raises(ValueError, match="s must be finite"):
+        model.energy_gradient(NAN, _t(3.0))
+
+
+def test_bad_input_terms_broadcast_m_and_v_to_one_shape():
+    t = pc.GaussianModel().terms(2.0, _t(1.0, 1.5, 2.0), _t(0.5), grid=torch.linspace(-5, 11, 801, dtype=F64))
+    assert {tuple(x.shape) for x in (t.energy, t.entropy, t.surprise, t.divergence)} == {(3,)}
+    assert torch.allclose(t.free_energy, t.surprise_plus_divergence, atol=1e-8)

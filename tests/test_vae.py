@@ -490,3 +490,44 @@ _m = vae.VAE(6, 2, 4)
 def test_bad_input_gets_a_clear_error(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()
+
+
+# ------------------------------------------- bad input found by the bad-input suite (issue)
+
+@pytest.mark.parametrize("call,exc,msg", [
+    (lambda: _m.log_likelihood(torch.zeros(2, 6), torch.zeros(6)), ValueError,
+     r"decoded must have shape \(\.\.\., 2, 6\)"),
+    (lambda: _m.log_likelihood(torch.zeros(2, 6), torch.full((2, 6), float("nan"))), ValueError,
+     "decoded must hold finite values"),
+    (lambda: _m(torch.zeros(2, 6), eps=torch.zeros(3, 2, 2)), ValueError, "eps must have 2 dimensions"),
+    (lambda: vae.elbo_loss(_m, torch.zeros(2, 6), eps=torch.zeros(3, 2, 2)), ValueError,
+     "eps must have 2 dimensions"),
+    (lambda: vae.elbo_terms(_m, torch.zeros(2, 6), eps=torch.zeros(0, 2, 2)), ValueError,
+     "eps must not be empty"),
+    (lambda: vae.reparameterize(torch.zeros(2, 2), torch.zeros(2, 2), eps=torch.zeros(0, 2, 2)),
+     ValueError, "eps must not be empty"),
+    (lambda: vae.gaussian_log_likelihood(torch.zeros(2, 3), torch.zeros(2, 3), torch.ones(2)),
+     ValueError, "x_std must be a number or a tensor that broadcasts"),
+    (lambda: vae.gaussian_log_likelihood(torch.zeros(2, 3), torch.zeros(2, 3),
+                                         torch.tensor([1.0, float("inf"), 1.0])), ValueError,
+     "x_std must hold finite values"),
+    (lambda: vae.log_normal(torch.zeros(0, 2), torch.zeros(3, 2), torch.zeros(3, 2)), ValueError,
+     "z must broadcast against mu and logvar"),
+    (lambda: vae.negative_elbo("x", torch.zeros(2, 6), torch.zeros(2, 2), torch.zeros(2, 2)),
+     TypeError, "x must be a torch.Tensor"),
+    (lambda: vae.interpolate(_m, torch.zeros(2), torch.ones(2), torch.zeros(2, 3)), ValueError,
+     r"t must be a number or a non-empty \(T,\) sequence"),
+    (lambda: vae.interpolate(_m, torch.zeros(2), torch.ones(2), "half"), TypeError,
+     "t must be a number"),
+    (lambda: vae.kl_per_dimension(torch.zeros(0, 2), torch.zeros(0, 2)), ValueError, "N >= 1"),
+    (lambda: vae.LinearGaussian(torch.zeros(0, 2), torch.zeros(0), 1.0), ValueError,
+     "W must not be empty"),
+    (lambda: vae.LinearGaussian(torch.ones(3, 2), torch.zeros(3), 1.0).log_joint(
+        torch.zeros(4, 3), torch.zeros(2)), ValueError, r"z must have shape \(\.\.\., 4, 2\)"),
+    (lambda: vae.LinearGaussian(torch.ones(3, 2), torch.zeros(3), 1.0).elbo(
+        torch.zeros(4, 3), torch.zeros(2, 2), torch.zeros(2, 2)), ValueError,
+     r"mu and logvar must have shape \(4, 2\)"),
+])
+def test_bad_input_found_by_the_bad_input_suite(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()
