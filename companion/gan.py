@@ -34,6 +34,7 @@ explicit ``torch.Generator`` (:func:`sample_noise`).
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Callable, Optional, Sequence, Union
 
 import torch
@@ -96,6 +97,12 @@ def _check_module(name: str, value) -> nn.Module:
     return value
 
 
+def _check_trainable(name: str, value: nn.Module) -> nn.Module:
+    if not any(p.requires_grad for p in value.parameters()):
+        raise ValueError(f"{name} must have parameters to train")
+    return value
+
+
 def _check_optimizer(name: str, value) -> torch.optim.Optimizer:
     if not isinstance(value, torch.optim.Optimizer):
         raise TypeError(f"{name} must be a torch.optim.Optimizer, got {type(value).__name__}")
@@ -108,10 +115,78 @@ def _check_logits(name: str, value: Tensor) -> Tensor:
 
 
 def _latent_shape(latent_shape: Shape) -> tuple[int, ...]:
-    shape = (latent_shape,) if isinstance(latent_shape, int) else tuple(latent_shape)
+    if isinstance(latent_shape, numbers.Integral):
+        latent_shape = (latent_shape,)
+    if isinstance(latent_shape, (str, bytes)) or not hasattr(latent_shape, "__iter__"):
+        raise TypeError(f"latent_shape must be an int or a sequence of ints, got "
+                        f"{type(latent_shape).__name__} {latent_shape!r}")
+    shape = tuple(latent_shape)
     if not shape:
         raise ValueError("latent_shape must hold at least one size")
     return tuple(check_int(f"latent_shape[{i}]", s, min_value=1) for i, s in enumerate(shape))
+
+
+# Layers that keep the shape of their input: a Sequential's input and output sizes are
+# those of its first and last layer that is not one of these.
+_ELEMENTWISE = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.SiLU, nn.ELU, nn.GELU,
+                nn.Softplus, nn.Identity, nn.Dropout)
+
+
+def _input_shapes(net: nn.Module) -> Optional[tuple[tuple[int, ...], ...]]:
+    """The shapes one input of ``net`` may have (without the batch dimension): known for this
+    module's networks, ``nn.Linear`` and a ``nn.Sequential`` that starts with one; None for
+    any other module (whose own ``forward`` judges its input)."""
+    if isinstance(net, (MLPDiscriminator, AutoencoderDiscriminator)):
+        return ((net.in_dim,),)
+    if isinstance(net, MLPGenerator):
+        return ((net.latent_dim,),)
+    if isinstance(net, DCGenerator):
+        return ((net.nz,), (net.nz, 1, 1))
+    if isinstance(net, DCDiscriminator):
+        return ((net.nc, 28, 28),)
+    if isinstance(net, nn.Linear):
+        return ((net.in_features,),)
+    if isinstance(net, nn.Sequential):
+        for layer in net:
+            if not isinstance(layer, _ELEMENTWISE):
+                return _input_shapes(layer)
+    return None
+
+
+def _output_shape(net: nn.Module) -> Optional[tuple[int, ...]]:
+    """The shape of one output of a generator ``net`` (without the batch dimension), or None."""
+    if isinstance(net, MLPGenerator):
+        return (net.out_dim,)
+    if isinstance(net, DCGenerator):
+        return (net.nc, 28, 28)
+    if isinstance(net, nn.Linear):
+        return (net.out_features,)
+    if isinstance(net, nn.Sequential):
+        for layer in reversed(net):
+            if not isinstance(layer, _ELEMENTWISE):
+                return _output_shape(layer)
+    return None
+
+
+def _check_batch(name: str, x, net_name: str, net: nn.Module, min_batch: int = 1) -> Tensor:
+    """``x`` is a finite floating batch (B, ...) with B >= ``min_batch`` that ``net`` accepts."""
+    check_tensor(name, x, floating=True, min_batch=min_batch)
+    shapes = _input_shapes(net)
+    if shapes is not None and tuple(x.shape[1:]) not in shapes:
+        want = " or ".join("(B, " + ", ".join(map(str, s)) + ")" for s in shapes)
+        raise ValueError(f"{name} must have shape {want} to fit {net_name} "
+                         f"({type(net).__name__}), got {tuple(x.shape)}")
+    return x
+
+
+def _check_players(g_name: str, G, d_name: str, D) -> None:
+    """``G`` and ``D`` are modules, and ``G``'s samples fit ``D`` when both shapes are known."""
+    _check_module(g_name, G)
+    _check_module(d_name, D)
+    out, shapes = _output_shape(G), _input_shapes(D)
+    if out is not None and shapes is not None and out not in shapes:
+        raise ValueError(f"{g_name} makes samples of shape {out} but {d_name} takes inputs of "
+                         f"shape {shapes[0]}")
 
 
 # ------------------------------------------------------------------------------ noise
@@ -131,7 +206,7 @@ def sample(G: nn.Module, z: Tensor) -> Tensor:
     """``G(z)`` without gradients and in evaluation mode (batch normalisation uses its
     running statistics), then ``G`` is put back in the mode it was in."""
     _check_module("G", G)
-    check_tensor("z", z, floating=True, min_batch=1)
+    _check_batch("z", z, "G", G)
     was_training = G.training
     G.eval()
     try:
@@ -280,6 +355,9 @@ def to_tanh_range(x: Tensor) -> Tensor:
 def to_pixels(x: Tensor) -> Tensor:
     """The inverse of :func:`to_tanh_range`: [-1, 1] -> [0, 1], (x + 1) / 2."""
     check_tensor("x", x, floating=True)
+    if x.numel() and (x.min() < -1 or x.max() > 1):
+        raise ValueError(f"x must hold values in [-1, 1] (a Tanh output), got range "
+                         f"[{x.min().item():.3g}, {x.max().item():.3g}]")
     return (x + 1) / 2
 
 
@@ -364,6 +442,10 @@ def jensen_shannon(p: Tensor, q: Tensor, dx: float = 1.0) -> Tensor:
     check_tensor("q", q, floating=True)
     if p.shape != q.shape:
         raise ValueError(f"p and q must share a shape, got {tuple(p.shape)} and {tuple(q.shape)}")
+    for name, t in (("p", p), ("q", q)):
+        if (t < 0).any():
+            raise ValueError(f"{name} must be a density (>= 0), got a minimum of "
+                             f"{t.min().item():.3g}")
     dx = check_number("dx", dx, positive=True)
     m = 0.5 * (p + q)
     xlogy = torch.special.xlogy
@@ -440,10 +522,15 @@ def ebgan_generator_loss(e_fake: Tensor, s_fake: Optional[Tensor] = None,
     ``s_fake`` when given."""
     _check_logits("e_fake", e_fake)
     pt_weight = check_number("pt_weight", pt_weight, nonnegative=True)
+    if s_fake is None and pt_weight > 0:
+        raise ValueError("s_fake (the codes of the samples) is needed when pt_weight > 0")
+    if s_fake is not None:
+        check_tensor("s_fake", s_fake, ndim=2, floating=True, min_batch=2 if pt_weight > 0 else 1)
+    if s_fake is not None and s_fake.shape[0] != e_fake.shape[0]:
+        raise ValueError(f"s_fake must hold one code per sample ({e_fake.shape[0]}), got shape "
+                         f"{tuple(s_fake.shape)}")
     loss = e_fake.mean()
     if pt_weight > 0:
-        if s_fake is None:
-            raise ValueError("s_fake (the codes of the samples) is needed when pt_weight > 0")
         loss = loss + pt_weight * pulling_away_term(s_fake)
     return loss
 
@@ -511,17 +598,21 @@ def gradient_penalty(critic: nn.Module, x_real: Tensor, x_fake: Tensor,
     (``create_graph=True``), so the penalty can be back-propagated to the critic's weights.
     """
     _check_module("critic", critic)
-    check_tensor("x_real", x_real, floating=True, min_batch=1)
-    check_tensor("x_fake", x_fake, floating=True, min_batch=1)
+    _check_batch("x_real", x_real, "critic", critic)
+    _check_batch("x_fake", x_fake, "critic", critic)
     if x_real.shape != x_fake.shape:
         raise ValueError(f"x_real and x_fake must share a shape, got {tuple(x_real.shape)} and "
                          f"{tuple(x_fake.shape)}")
+    check_generator("generator", generator)
     n = x_real.shape[0]
     if eps is None:
-        eps = rand((n,), check_generator("generator", generator), x_real.device, x_real.dtype)
+        eps = rand((n,), generator, x_real.device, x_real.dtype)
     check_tensor("eps", eps, ndim=1, floating=True)
     if eps.shape[0] != n:
         raise ValueError(f"eps must hold one value per pair ({n}), got {eps.shape[0]}")
+    if (eps < 0).any() or (eps > 1).any():
+        raise ValueError(f"eps must hold interpolation weights in [0, 1], got range "
+                         f"[{eps.min().item():.3g}, {eps.max().item():.3g}]")
     e = eps.reshape(n, *([1] * (x_real.dim() - 1)))
     x_hat = (e * x_real + (1 - e) * x_fake).detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
@@ -540,6 +631,7 @@ def layer_gradient_norms(net: nn.Sequential, x: Tensor) -> list[float]:
     if not isinstance(net, nn.Sequential):
         raise TypeError(f"net must be a torch.nn.Sequential, got {type(net).__name__}")
     check_tensor("x", x, ndim=2, floating=True, min_batch=1)
+    _check_batch("x", x, "net", net)
     inputs, h = [], x.detach().requires_grad_(True)
     for layer in net:
         if isinstance(layer, nn.Linear):
@@ -590,9 +682,10 @@ def discriminator_step(G: nn.Module, D: nn.Module, optimizer: torch.optim.Optimi
     r"""One gradient step of the discriminator on :func:`discriminator_loss`: push the
     energy $E = -\ell$ down on the data ``x_real`` and up on the samples $G(z)$ (held fixed).
     Returns the loss, the mean energies before the step and the mean of $D$ on each side."""
-    for name, m in (("G", G), ("D", D)):
-        _check_module(name, m)
+    _check_players("G", G, "D", D)
     _check_optimizer("optimizer", optimizer)
+    _check_batch("x_real", x_real, "D", D)
+    _check_batch("z", z, "G", G)
     with torch.no_grad():
         x_fake = G(z)
     l_real, l_fake = D(x_real), D(x_fake)
@@ -609,9 +702,9 @@ def generator_step(G: nn.Module, D: nn.Module, optimizer: torch.optim.Optimizer,
     ``"nonsaturating"`` or ``"saturating"``): pull the energy of its samples $G(z)$ down.
     Only ``G``'s parameters move (``optimizer`` must hold them). Returns the loss, the
     samples' mean energy before the step and the norm of the gradient on ``G``'s parameters."""
-    for name, m in (("G", G), ("D", D)):
-        _check_module(name, m)
+    _check_players("G", G, "D", D)
     _check_optimizer("optimizer", optimizer)
+    _check_batch("z", z, "G", G)
     check_choice("kind", kind, ("nonsaturating", "saturating"))
     logits = D(G(z))
     loss = generator_loss(logits, kind)
@@ -630,9 +723,8 @@ def generator_gradient_norm(G: nn.Module, D: nn.Module, z: Tensor,
     chain rule it is the logit derivative ($-D(G(z))$ for the saturating loss,
     $-(1 - D(G(z)))$ for the non-saturating one) times the same backward pass through
     $D$ and $G$, so the two norms differ only by that factor, sample by sample."""
-    for name, m in (("G", G), ("D", D)):
-        _check_module(name, m)
-    check_tensor("z", z, floating=True, min_batch=1)
+    _check_players("G", G, "D", D)
+    _check_batch("z", z, "G", G)
     check_choice("kind", kind, ("nonsaturating", "saturating"))
     params = [p for p in G.parameters() if p.requires_grad]
     if not params:
@@ -646,10 +738,13 @@ def ebgan_discriminator_step(G: nn.Module, D: AutoencoderDiscriminator,
                              optimizer: torch.optim.Optimizer, x_real: Tensor, z: Tensor,
                              margin: float) -> dict:
     """One step of EBGAN's discriminator on :func:`ebgan_discriminator_loss`."""
-    _check_module("G", G)
     if not isinstance(D, AutoencoderDiscriminator):
         raise TypeError(f"D must be an AutoencoderDiscriminator, got {type(D).__name__}")
+    _check_players("G", G, "D", D)
     _check_optimizer("optimizer", optimizer)
+    _check_batch("x_real", x_real, "D", D)
+    _check_batch("z", z, "G", G)
+    check_number("margin", margin, positive=True)
     with torch.no_grad():
         x_fake = G(z)
     e_real, e_fake = D(x_real), D(x_fake)
@@ -662,11 +757,13 @@ def ebgan_generator_step(G: nn.Module, D: AutoencoderDiscriminator,
                          optimizer: torch.optim.Optimizer, z: Tensor,
                          pt_weight: float = 0.0) -> dict:
     """One step of EBGAN's generator on :func:`ebgan_generator_loss` (with the pulling-away
-    term weighted by ``pt_weight``)."""
-    _check_module("G", G)
+    term weighted by ``pt_weight``; it needs at least two samples)."""
     if not isinstance(D, AutoencoderDiscriminator):
         raise TypeError(f"D must be an AutoencoderDiscriminator, got {type(D).__name__}")
+    _check_players("G", G, "D", D)
     _check_optimizer("optimizer", optimizer)
+    check_number("pt_weight", pt_weight, nonnegative=True)
+    _check_batch("z", z, "G", G, min_batch=2 if pt_weight > 0 else 1)
     e_fake, s_fake = D.energy_and_code(G(z))
     loss = ebgan_generator_loss(e_fake, s_fake, pt_weight)
     optimizer.zero_grad(set_to_none=True)
@@ -685,12 +782,14 @@ def wgan_critic_step(G: nn.Module, critic: nn.Module, optimizer: torch.optim.Opt
     with ``generator``) when ``gp_weight > 0``; after the step every weight is clipped to
     [-clip, clip] (the original WGAN) unless ``clip`` is None. Returns the loss, the mean
     energies before the step and the penalty (0 without one)."""
-    for name, m in (("G", G), ("critic", critic)):
-        _check_module(name, m)
+    _check_players("G", G, "critic", critic)
     _check_optimizer("optimizer", optimizer)
+    _check_batch("x_real", x_real, "critic", critic)
+    _check_batch("z", z, "G", G)
     gp_weight = check_number("gp_weight", gp_weight, nonnegative=True)
     if clip is not None:
         clip = check_number("clip", clip, positive=True)
+    check_generator("generator", generator)
     with torch.no_grad():
         x_fake = G(z)
     e_real, e_fake = -critic(x_real), -critic(x_fake)
@@ -708,9 +807,9 @@ def wgan_generator_step(G: nn.Module, critic: nn.Module, optimizer: torch.optim.
     r"""One step of the WGAN generator on :func:`wgan_generator_loss`: pull the critic's
     energy $-f$ of its samples $G(z)$ down. Only ``G``'s parameters move. Returns the loss,
     the samples' mean energy before the step and the norm of the gradient on ``G``."""
-    for name, m in (("G", G), ("critic", critic)):
-        _check_module(name, m)
+    _check_players("G", G, "critic", critic)
     _check_optimizer("optimizer", optimizer)
+    _check_batch("z", z, "G", G)
     e_fake = -critic(G(z))
     loss = wgan_generator_loss(e_fake)
     optimizer.zero_grad(set_to_none=True)
@@ -732,9 +831,17 @@ def train_critic(critic: nn.Module, x_real: Tensor, x_fake: Tensor, n_steps: int
     _check_module("critic", critic)
     check_tensor("x_real", x_real, ndim=2, floating=True, min_batch=1)
     check_tensor("x_fake", x_fake, ndim=2, floating=True, min_batch=1)
+    _check_batch("x_real", x_real, "critic", critic)
+    _check_batch("x_fake", x_fake, "critic", critic)
+    if x_fake.shape[1] != x_real.shape[1]:
+        raise ValueError(f"x_real and x_fake must hold points of the same dimension, got shapes "
+                         f"{tuple(x_real.shape)} and {tuple(x_fake.shape)}")
     n_steps = check_int("n_steps", n_steps, min_value=1)
     batch_size = check_int("batch_size", batch_size, min_value=1)
     lr = check_number("lr", lr, positive=True)
+    if clip is not None:
+        clip = check_number("clip", clip, positive=True)
+    gp_weight = check_number("gp_weight", gp_weight, nonnegative=True)
     check_choice("optimizer", optimizer, ("rmsprop", "adam"))
     check_generator("generator", generator)
     opt = (torch.optim.RMSprop(critic.parameters(), lr=lr) if optimizer == "rmsprop"
@@ -761,9 +868,19 @@ def train_deep_critic(x_real: Tensor, x_fake: Tensor, *, clip: Optional[float] =
     :func:`train_critic` against the fixed points ``x_real`` and ``x_fake`` (N, d), either
     with weight clipping at ``clip`` (RMSProp) or with the gradient penalty ``gp_weight``
     (Adam). Give exactly one of the two. Returns the trained critic."""
+    if clip is not None:
+        clip = check_number("clip", clip, positive=True)
+    gp_weight = check_number("gp_weight", gp_weight, nonnegative=True)
     if (clip is None) == (gp_weight == 0):
         raise ValueError("give exactly one of clip and gp_weight (> 0)")
     check_tensor("x_real", x_real, ndim=2, floating=True, min_batch=1)
+    check_tensor("x_fake", x_fake, ndim=2, floating=True, min_batch=1)
+    if x_fake.shape[1] != x_real.shape[1]:
+        raise ValueError(f"x_real and x_fake must hold points of the same dimension, got shapes "
+                         f"{tuple(x_real.shape)} and {tuple(x_fake.shape)}")
+    check_int("n_steps", n_steps, min_value=1)
+    check_number("lr", lr, positive=True)
+    check_generator("generator", generator)
     critic = MLPDiscriminator(x_real.shape[1], hidden=check_int("width", width, min_value=1),
                               n_hidden_layers=check_int("depth", depth, min_value=1))
     critic = critic.to(device=x_real.device, dtype=x_real.dtype)
@@ -799,12 +916,19 @@ def clipping_experiment(clips: Sequence[float], *, gp_weight: Optional[float] = 
     hidden-to-hidden weight matrices divided by $c$. (A width-$n$ matrix of $\pm c$ entries
     has spectral norm about $2\sqrt n\,c$ if its signs are random, and up to $n c$ if they
     are aligned.)"""
-    if not clips or any(not isinstance(c, (int, float)) or c <= 0 for c in clips):
-        raise ValueError(f"clips must be a non-empty sequence of positive numbers, got {clips!r}")
-    g = torch.Generator().manual_seed(check_int("seed", seed, min_value=0))
+    if isinstance(clips, (str, bytes)) or not isinstance(clips, Sequence):
+        raise TypeError(f"clips must be a sequence of positive numbers, got "
+                        f"{type(clips).__name__} {clips!r}")
+    if not clips:
+        raise ValueError("clips must hold at least one clipping constant, got an empty sequence")
+    clips = [check_number(f"clips[{i}]", c, positive=True) for i, c in enumerate(clips)]
+    if gp_weight is not None:
+        gp_weight = check_number("gp_weight", gp_weight, positive=True)
     n_points = check_int("n_points", n_points, min_value=2)
+    blob_std = check_number("blob_std", blob_std, positive=True)
+    g = torch.Generator().manual_seed(check_int("seed", seed, min_value=0))
     x_real = ring_of_gaussians(n_points, g)
-    x_fake = check_number("blob_std", blob_std, positive=True) * randn((n_points, 2), g)
+    x_fake = blob_std * randn((n_points, 2), g)
     points = torch.cat([x_real, x_fake])
     profiles, weight_norms = {}, {}
     for c in clips:
@@ -816,8 +940,7 @@ def clipping_experiment(clips: Sequence[float], *, gp_weight: Optional[float] = 
     gp = None
     if gp_weight is not None:
         gp = critic_gradient_profile(x_real, x_fake, n_steps=50, lr=1e-3, generator=g,
-                                     gp_weight=check_number("gp_weight", gp_weight,
-                                                            positive=True))
+                                     gp_weight=gp_weight)
     return {"clip": profiles, "gp": gp, "weight_norm": weight_norms}
 
 
@@ -850,13 +973,21 @@ class GANTrainer:
         self.G, self.D = _check_module("G", G), _check_module("D", D)
         self.kind = check_choice("kind", kind, ("gan", "ebgan", "wgan"))
         if kind == "ebgan" and not isinstance(D, AutoencoderDiscriminator):
-            raise TypeError(f"kind='ebgan' needs an AutoencoderDiscriminator, got "
-                            f"{type(D).__name__}")
+            raise TypeError(f"D must be an AutoencoderDiscriminator when kind='ebgan' (the "
+                            f"energy is its reconstruction error), got {type(D).__name__}")
+        _check_players("G", G, "D", D)
+        _check_trainable("G", G), _check_trainable("D", D)
         self.g_loss = check_choice("g_loss", g_loss, ("nonsaturating", "saturating"))
         if (not isinstance(betas, (tuple, list)) or len(betas) != 2
-                or not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in betas)):
+                or not all(isinstance(b, numbers.Real) and not isinstance(b, bool)
+                           and 0 <= b < 1 for b in betas)):
             raise ValueError(f"betas must be a pair of numbers in [0, 1), got {betas!r}")
+        betas = (float(betas[0]), float(betas[1]))
         self.latent_shape = _latent_shape(latent_shape)
+        shapes = _input_shapes(G)
+        if shapes is not None and self.latent_shape not in shapes:
+            raise ValueError(f"latent_shape must be the shape of G's input, {shapes[0]}, got "
+                             f"{self.latent_shape}")
         self.d_steps = check_int("d_steps", d_steps, min_value=1)
         self.margin = check_number("margin", margin, positive=True)
         self.pt_weight = check_number("pt_weight", pt_weight, nonnegative=True)
@@ -887,11 +1018,13 @@ class GANTrainer:
     def energy(self, x: Tensor) -> Tensor:
         """The discriminator's energy: -logit for a GAN, -f for a WGAN critic, reconstruction
         error for an EBGAN."""
+        _check_batch("x", x, "D", self.D)
         return self.D(x) if self.kind == "ebgan" else -self.D(x)
 
     def step(self, x_real: Tensor) -> dict:
         """``d_steps`` discriminator updates and one generator update on the batch ``x_real``."""
-        check_tensor("x_real", x_real, floating=True, min_batch=1)
+        _check_batch("x_real", x_real, "D", self.D,
+                     min_batch=2 if self.kind == "ebgan" and self.pt_weight > 0 else 1)
         n = x_real.shape[0]
         for _ in range(self.d_steps):
             z = self.noise(n)

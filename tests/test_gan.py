@@ -495,7 +495,7 @@ def test_alternating_steps_conserve_a_quadratic_form(lr):
                                           torch.zeros(2, 2), torch.zeros(2, 2), 1.0), TypeError,
      "D must be an AutoencoderDiscriminator"),
     (lambda: gan.GANTrainer(gan.MLPGenerator(), gan.MLPDiscriminator(), 2, kind="ebgan"),
-     TypeError, "needs an AutoencoderDiscriminator"),
+     TypeError, "D must be an AutoencoderDiscriminator when kind='ebgan'"),
     (lambda: gan.GANTrainer(gan.MLPGenerator(), gan.MLPDiscriminator(), 2, betas=(0.5, 1.0)),
      ValueError, "betas must be a pair of numbers in"),
     (lambda: gan.generator_gradient_norm(gan.MLPGenerator(), gan.MLPDiscriminator(),
@@ -534,3 +534,83 @@ def test_alternating_steps_conserve_a_quadratic_form(lr):
 def test_bad_input_gets_a_clear_error(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()
+
+
+# ------------------------------------------------- bad input found by tests/bad_input
+
+def _players():
+    return gan.MLPGenerator(2, 2, hidden=8), gan.MLPDiscriminator(2, hidden=8)
+
+
+def test_bad_input_steps_name_the_batch_not_the_network_inside():
+    G, D = _players()
+    opt = torch.optim.SGD(D.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"x_real must have shape \(B, 2\) to fit D"):
+        gan.discriminator_step(G, D, opt, torch.zeros(2, 4, 2), torch.zeros(4, 2))
+    with pytest.raises(ValueError, match="x_real must hold finite values"):
+        gan.wgan_critic_step(G, D, opt, torch.tensor([[float("nan"), 0.0]]), torch.zeros(1, 2))
+    with pytest.raises(ValueError, match="z must hold at least 1 rows"):
+        gan.generator_step(G, D, torch.optim.SGD(G.parameters(), lr=0.1), torch.zeros(0, 2))
+    with pytest.raises(ValueError, match=r"x_real must have shape \(B, 1, 28, 28\)"):
+        gan.GANTrainer(gan.DCGenerator(nz=4, ngf=2), gan.DCDiscriminator(ndf=2), 4).step(
+            torch.zeros(2, 2, 1, 28, 28))
+
+
+def test_bad_input_a_generator_whose_samples_do_not_fit_the_discriminator():
+    G, D = gan.MLPGenerator(2, 3, hidden=8), gan.MLPDiscriminator(2, hidden=8)
+    with pytest.raises(ValueError, match=r"G makes samples of shape \(3,\) but D takes"):
+        gan.GANTrainer(G, D, 2)
+    with pytest.raises(ValueError, match="latent_shape must be the shape of G's input"):
+        gan.GANTrainer(gan.MLPGenerator(2, 2, hidden=8), D, 3)
+
+
+def test_bad_input_ebgan_generator_loss_checks_s_fake_by_name():
+    with pytest.raises(ValueError, match="s_fake must hold at least 2 rows"):
+        gan.ebgan_generator_loss(torch.ones(1), torch.ones(1, 3), pt_weight=0.1)
+    with pytest.raises(ValueError, match="s_fake must hold one code per sample"):
+        gan.ebgan_generator_loss(torch.ones(4), torch.ones(3, 3), pt_weight=0.1)
+    with pytest.raises(TypeError, match="s_fake must be a torch.Tensor"):
+        gan.ebgan_generator_loss(torch.ones(4), "codes", pt_weight=0.0)
+
+
+def test_bad_input_clip_is_named_clip_not_c():
+    x = torch.randn(6, 2)
+    for call in (lambda: gan.train_critic(gan.MLPDiscriminator(2, hidden=4), x, x, 1, lr=0.1,
+                                          clip=float("nan")),
+                 lambda: gan.train_deep_critic(x, x, clip=float("nan"))):
+        with pytest.raises(ValueError, match="clip must be finite"):
+            call()
+    with pytest.raises(ValueError, match=r"clips\[1\] must be finite"):
+        gan.clipping_experiment([0.1, float("nan")], gp_weight=None, n_points=4)
+
+
+def test_bad_input_gradient_penalty_checks_its_generator_and_eps():
+    critic, x = gan.MLPDiscriminator(2, hidden=4), torch.randn(3, 2)
+    with pytest.raises(TypeError, match="generator must be a torch.Generator"):
+        gan.gradient_penalty(critic, x, x, eps=torch.full((3,), 0.5), generator=0)
+    with pytest.raises(ValueError, match=r"eps must hold interpolation weights in \[0, 1\]"):
+        gan.gradient_penalty(critic, x, x, eps=torch.tensor([0.5, 2.0, 0.5]))
+
+
+def test_bad_input_layer_gradient_norms_checks_x_against_the_first_layer():
+    with pytest.raises(ValueError, match=r"x must have shape \(B, 2\) to fit net"):
+        gan.layer_gradient_norms(gan.MLPDiscriminator(2, hidden=4).net, torch.zeros(3, 5))
+
+
+def test_bad_input_negative_densities_and_out_of_range_pixels():
+    with pytest.raises(ValueError, match=r"q must be a density \(>= 0\)"):
+        gan.jensen_shannon(torch.tensor([0.5, 0.5]), torch.tensor([1.5, -0.5]))
+    with pytest.raises(ValueError, match=r"x must hold values in \[-1, 1\]"):
+        gan.to_pixels(torch.tensor([0.0, 1.5]))
+
+
+def test_bad_input_numpy_integers_are_accepted_like_ints():
+    np = pytest.importorskip("numpy")
+    z = gan.sample_noise(np.int64(3), np.int64(2), seed_everything(0))
+    assert z.shape == (3, 2)
+    trainer = gan.GANTrainer(*_players(), np.int64(2), d_steps=np.int64(1), n_fixed=np.int64(4),
+                             betas=(np.float32(0.5), np.float32(0.9)))
+    assert trainer.latent_shape == (2,) and trainer.fixed_noise.shape == (4, 2)
+    runs = gan.clipping_experiment([np.float32(0.1)], gp_weight=None, n_points=np.int64(4),
+                                   seed=np.int64(0))
+    assert list(runs["clip"]) == [pytest.approx(0.1)]
