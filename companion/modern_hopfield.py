@@ -381,15 +381,16 @@ def retrieval_error_bound(xi: Tensor, patterns: Tensor, beta: float, index,
     """
     check_tensor("patterns", patterns, ndim=2, floating=True)
     xi_b, patterns, beta, single = _check_memory(xi, patterns, beta)
-    n = patterns.shape[0]
-    idx = _index_tensor(index, n, xi.shape[:-1], xi.device).reshape(xi_b.shape[:-1])
-    target = patterns[idx]                                    # x_i for every state: (B, d)
-    r = (xi_b - target).norm(dim=-1)                          # ||xi - x_i||
     if fixed_point is not None:
         check_tensor("fixed_point", fixed_point, floating=True)
         if fixed_point.shape != xi.shape:
             raise ValueError(f"fixed_point must have xi's shape {tuple(xi.shape)}, got "
                              f"{tuple(fixed_point.shape)}")
+    n = patterns.shape[0]
+    idx = _index_tensor(index, n, xi.shape[:-1], xi.device).reshape(xi_b.shape[:-1])
+    target = patterns[idx]                                    # x_i for every state: (B, d)
+    r = (xi_b - target).norm(dim=-1)                          # ||xi - x_i||
+    if fixed_point is not None:                               # max{||xi - x_i||, ||x_i* - x_i||}
         r = torch.maximum(r, (fixed_point.reshape(xi_b.shape) - target).norm(dim=-1))
     m = _max_norm(patterns)                                   # M: (1,)
     delta = separation(patterns)[idx]                         # Delta_i
