@@ -101,14 +101,16 @@ def _check_floor(answer, gen):
         e = mh.energy(xi, X, beta)
         for e_k, r in zip(e.tolist(), xi.norm(dim=-1).tolist()):
             worst = min(worst, e_k - _floor_value(answer, r, M))
-    valid = worst >= -1e-9
     # 2. the best such bound: with one pattern and xi along it, E = |xi - x|^2 / 2 is attained
     tight_gap = 0.0
     for M, t in [(1.0, 0.2), (2.5, 1.0), (0.7, 3.0), (4.0, 0.0), (1.5, 1.8)]:
         x = _gaussian((1, 5), gen)
         x = M * x / x.norm()
         e = mh.energy(t * x[0], x, 7.0).item()                  # N = 1: log N / beta = 0
-        tight_gap = max(tight_gap, abs(_floor_value(answer, t * M, M) - e))
+        gap = e - _floor_value(answer, t * M, M)                # >= 0 for a lower bound
+        worst = min(worst, gap)
+        tight_gap = max(tight_gap, abs(gap))
+    valid = worst >= -1e-9
     if valid and tight_gap < 1e-9:
         return ("Checked below the energy of 160 states of four random memories, and equal to "
                 "it where it is attained (one pattern, xi along it).")
@@ -117,8 +119,8 @@ def _check_floor(answer, gen):
         if all(abs(_floor_value(answer, r, M) - m.answer(r, M)) < 1e-9 for r, M in grid):
             raise Wrong(mistake_message(m))
     if not valid:
-        raise Wrong(f"not a lower bound: on a random memory the energy lies {-worst:.3g} below "
-                    "your bound. Use lse >= max and the Cauchy-Schwarz inequality.")
+        raise Wrong(f"not a lower bound: on a test memory the energy lies {-worst:.3g} below "
+                    "your bound. Use lse <= max + log(N) / beta and the Cauchy-Schwarz inequality.")
     raise Wrong(f"a valid lower bound, but not the best: with a single pattern x and xi along "
                 f"x the energy is attained, and your bound misses it by {tight_gap:.3g}.")
 
@@ -265,7 +267,7 @@ def _check_transition(answer, gen):
         if all(abs(math.log2(g / w)) <= 1.01 for g, w in zip(got, wrong)):
             raise Wrong(mistake_message(m))
     raise Wrong("not quite: step through the slider and read, for each norm, the first beta "
-                "at which the title reports at least 90% of the queries within 0.1 M.")
+                "at which the legend reports at least 90% of the queries within 0.1 M.")
 
 
 custom_exercise("12-beta-transition", kind="explore", section="Retrieval in one update",
