@@ -76,6 +76,26 @@ def _layers(sizes: list[int], activation: str, last: str) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _check_widths(name: str, widths) -> tuple[int, ...]:
+    """A sequence (or 1-D array) of positive layer widths, returned as a tuple of ints."""
+    if getattr(widths, "ndim", None) == 1 and hasattr(widths, "tolist"):   # numpy, torch
+        widths = widths.tolist()
+    if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
+        raise TypeError(f"{name} must be a sequence of layer widths, got {widths!r}")
+    return tuple(check_int(f"{name}[{i}]", w, min_value=1) for i, w in enumerate(widths))
+
+
+def _check_input(model: nn.Module, name: str, t: Tensor, size: int) -> None:
+    """(B, size) floating and finite, in the dtype and on the device of the model's parameters."""
+    check_tensor(name, t, ndim=2, last_dim=size, floating=True)
+    p = next(model.parameters())
+    if t.dtype != p.dtype:
+        raise TypeError(f"{name} must have the model's dtype {p.dtype}, got {t.dtype} "
+                        f"(convert one of them with .to)")
+    if t.device != p.device:
+        raise ValueError(f"{name} must be on the model's device {p.device}, got {t.device}")
+
+
 class Autoencoder(nn.Module):
     r"""An autoencoder with an ``n_inputs``-dimensional input and a ``d``-dimensional code.
 
@@ -101,12 +121,10 @@ class Autoencoder(nn.Module):
         super().__init__()
         self.n_inputs = check_int("n_inputs", n_inputs, min_value=1)
         self.d = check_int("d", d, min_value=1)
-        if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
-            raise TypeError(f"hidden must be a sequence of layer widths, got {hidden!r}")
-        self.hidden = tuple(check_int(f"hidden[{i}]", w, min_value=1) for i, w in enumerate(hidden))
-        for name, value in (("activation", activation), ("code_activation", code_activation),
-                            ("output", output)):
-            check_choice(name, value, ACTIVATIONS)
+        self.hidden = _check_widths("hidden", hidden)
+        check_choice("activation", activation, ACTIVATIONS)
+        check_choice("code_activation", code_activation, ACTIVATIONS)
+        check_choice("output", output, ACTIVATIONS)
         check_generator("generator", generator)
         self.encoder = _layers([self.n_inputs, *self.hidden, self.d], activation, code_activation)
         self.decoder = _layers([self.d, *reversed(self.hidden), self.n_inputs], activation, output)
@@ -134,6 +152,12 @@ class Autoencoder(nn.Module):
         it would take thousands of steps to get there. ``x``: (m, n) training inputs."""
         check_tensor("x", x, ndim=2, last_dim=self.n_inputs, floating=True, min_batch=1)
         eps = check_number("eps", eps, positive=True)
+        if not eps < 0.5:
+            raise ValueError(f"eps must be < 0.5 (the mean is clipped to [eps, 1 - eps] for a "
+                             f"sigmoid output), got {eps}")
+        if not isinstance(self.decoder[-1], (nn.Sigmoid, nn.Tanh, nn.Linear)):
+            raise ValueError(f"init_output_bias_ supports sigmoid, tanh and identity outputs, "
+                             f"got {self.decoder[-1].__class__.__name__}")
         last = [m for m in self.decoder if isinstance(m, nn.Linear)][-1]
         mean = x.mean(dim=0).to(last.bias.dtype)
         kind = self.decoder[-1]
@@ -142,22 +166,19 @@ class Autoencoder(nn.Module):
             bias = torch.log(mean) - torch.log1p(-mean)
         elif isinstance(kind, nn.Tanh):
             bias = torch.atanh(mean.clamp(-1 + eps, 1 - eps))
-        elif isinstance(kind, nn.Linear):                   # identity output
+        else:                                               # identity output
             bias = mean
-        else:
-            raise ValueError(f"init_output_bias_ supports sigmoid, tanh and identity outputs, "
-                             f"got {kind.__class__.__name__}")
         last.bias.copy_(bias.to(last.bias.device))
         return self
 
     def encode(self, x: Tensor) -> Tensor:
         r"""The code $h = f(W_h x + b_h)$: (B, n) -> (B, d)."""
-        check_tensor("x", x, ndim=2, last_dim=self.n_inputs, floating=True)
+        _check_input(self, "x", x, self.n_inputs)
         return self.encoder(x)
 
     def decode(self, h: Tensor) -> Tensor:
         r"""The reconstruction $\hat x = g(W_x h + b_x)$: (B, d) -> (B, n)."""
-        check_tensor("h", h, ndim=2, last_dim=self.d, floating=True)
+        _check_input(self, "h", h, self.d)
         return self.decoder(h)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -220,13 +241,39 @@ def _check_model(model) -> None:
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
 
 
+def _check_reconstruction(x_hat, x: Tensor) -> None:
+    """What ``model`` returned for ``x``: a finite tensor of the same shape."""
+    if not isinstance(x_hat, Tensor) or x_hat.shape != x.shape:
+        got = tuple(x_hat.shape) if isinstance(x_hat, Tensor) else type(x_hat).__name__
+        raise ValueError(f"model must map x of shape {tuple(x.shape)} to a reconstruction of "
+                         f"the same shape, got {got}")
+    if x_hat.is_floating_point() and not torch.isfinite(x_hat).all():
+        raise ValueError("model must give a finite reconstruction, got NaN or infinite values "
+                         "(a diverged model?)")
+
+
+def _check_noise(name: str, t, x: Tensor) -> None:
+    """``keep`` or ``eps`` of :func:`corrupt`: a finite tensor shaped like ``x``."""
+    check_tensor(name, t, floating=(name == "eps"))
+    check_same_shape(name, t, "x", x)
+    if name == "keep" and ((t != 0) & (t != 1)).any():
+        raise ValueError(f"keep must hold only zeros and ones (the mask m), got values "
+                         f"{sorted(set(t.unique().tolist()))[:5]}")
+
+
+def _check_clamp(clamp) -> Optional[tuple[float, float]]:
+    return None if clamp is None else check_interval("clamp", clamp)
+
+
 def reconstruction_loss(model: nn.Module, x: Tensor, loss: str = "mse") -> Tensor:
     r"""The training loss $L = \frac1m \sum_j \ell(x^{(j)}, \hat x^{(j)})$ on a batch ``x`` (m, n),
     with $\ell$ = ``LOSSES[loss]`` (``"mse"`` or ``"bce"``). Returns a scalar."""
     _check_model(model)
     check_choice("loss", loss, LOSSES)
     check_tensor("x", x, ndim=2, floating=True, min_batch=1)
-    return LOSSES[loss](model(x), x).mean()
+    x_hat = model(x)
+    _check_reconstruction(x_hat, x)
+    return LOSSES[loss](x_hat, x).mean()
 
 
 def corrupt(x: Tensor, generator: Optional[torch.Generator] = None, *, noise_std: float = 0.0,
@@ -248,10 +295,11 @@ def corrupt(x: Tensor, generator: Optional[torch.Generator] = None, *, noise_std
     noise_std = check_number("noise_std", noise_std, nonnegative=True)
     mask_prob = check_probability("mask_prob", mask_prob)
     check_generator("generator", generator)
-    for name, t in (("keep", keep), ("eps", eps)):
-        if t is not None:
-            check_tensor(name, t)
-            check_same_shape(name, t, "x", x)
+    if keep is not None:
+        _check_noise("keep", keep, x)
+    if eps is not None:
+        _check_noise("eps", eps, x)
+    clamp = _check_clamp(clamp)
     out = x
     if keep is None and mask_prob > 0:
         keep = rand(x.shape, generator, x.device, x.dtype) >= mask_prob     # m_i = 1 w.p. 1 - p
@@ -262,7 +310,7 @@ def corrupt(x: Tensor, generator: Optional[torch.Generator] = None, *, noise_std
     if eps is not None and noise_std > 0:
         out = out + noise_std * eps.to(x.dtype)
     if clamp is not None:
-        out = out.clamp(*check_interval("clamp", clamp))
+        out = out.clamp(*clamp)
     return out
 
 
@@ -280,7 +328,9 @@ def denoising_loss(model: nn.Module, x: Tensor, generator: Optional[torch.Genera
     check_tensor("x", x, ndim=2, floating=True, min_batch=1)
     x_tilde = corrupt(x, generator, noise_std=noise_std, mask_prob=mask_prob, clamp=clamp,
                       keep=keep, eps=eps)
-    return LOSSES[loss](model(x_tilde), x).mean()
+    x_hat = model(x_tilde)
+    _check_reconstruction(x_hat, x)
+    return LOSSES[loss](x_hat, x).mean()
 
 
 def reconstruction_energy(model: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
@@ -296,9 +346,7 @@ def reconstruction_energy(model: Callable[[Tensor], Tensor], x: Tensor) -> Tenso
         raise TypeError(f"model must be callable (an autoencoder), got {type(model).__name__}")
     check_tensor("x", x, ndim=2, floating=True)
     x_hat = model(x)
-    if not isinstance(x_hat, Tensor) or x_hat.shape != x.shape:
-        raise ValueError(f"model must map x of shape {tuple(x.shape)} to a reconstruction of "
-                         f"the same shape")
+    _check_reconstruction(x_hat, x)
     return ((x - x_hat) ** 2).sum(dim=1)
 
 
@@ -345,13 +393,40 @@ def pca(x: Tensor, d: int) -> tuple[Tensor, Tensor]:
     return mean.to(x.dtype), vh[:d].to(x.dtype)
 
 
+def _check_components(components: Tensor, x: Tensor, mean: Tensor) -> None:
+    for name, t in (("mean", mean), ("components", components)):
+        if t.dtype != x.dtype:
+            raise TypeError(f"{name} must have the dtype of x, {x.dtype}, got {t.dtype}")
+    v = components.double()
+    gram = v @ v.T
+    tol = math.sqrt(torch.finfo(components.dtype).eps)
+    err = (gram - torch.eye(len(v), dtype=v.dtype, device=v.device)).abs().max().item()
+    if err > tol:
+        raise ValueError(f"components must have orthonormal rows (principal directions, as pca "
+                         f"returns them), got V V^T off the identity by {err:.3g}")
+
+
 def pca_reconstruct(x: Tensor, mean: Tensor, components: Tensor) -> Tensor:
-    r"""$\hat x = \mu + (x - \mu)V^\top V$: ``x`` (B, n), ``mean`` (n,), ``components`` (d, n)."""
+    r"""$\hat x = \mu + (x - \mu)V^\top V$: ``x`` (B, n), ``mean`` (n,), ``components`` (d, n)
+    with orthonormal rows (as :func:`pca` returns them), all three in the same dtype."""
     check_tensor("x", x, ndim=2, floating=True)
-    check_tensor("mean", mean, ndim=1, last_dim=x.shape[1])
-    check_tensor("components", components, ndim=2, last_dim=x.shape[1])
+    check_tensor("mean", mean, ndim=1, last_dim=x.shape[1], floating=True)
+    check_tensor("components", components, ndim=2, last_dim=x.shape[1], floating=True,
+                 min_batch=1)
+    _check_components(components, x, mean)
     centred = x - mean
     return mean + (centred @ components.T) @ components
+
+
+def _check_full_rank(name: str, a: Tensor) -> None:
+    """QR's Q spans the column space only when the columns are independent (or span R^n)."""
+    if a.numel() == 0:
+        return
+    rank = int(torch.linalg.matrix_rank(a.detach().double(),
+                                        rtol=torch.finfo(a.dtype).eps * max(a.shape)))
+    if rank < min(a.shape):
+        raise ValueError(f"{name} must have linearly independent columns (a basis of the "
+                         f"subspace), got rank {rank} for shape {tuple(a.shape)}")
 
 
 def principal_angles(a: Tensor, b: Tensor) -> Tensor:
@@ -363,6 +438,8 @@ def principal_angles(a: Tensor, b: Tensor) -> Tensor:
     if a.shape[0] != b.shape[0]:
         raise ValueError(f"a and b must have the same number of rows, got {tuple(a.shape)} "
                          f"and {tuple(b.shape)}")
+    _check_full_rank("a", a)
+    _check_full_rank("b", b)
     qa, _ = torch.linalg.qr(a.double())
     qb, _ = torch.linalg.qr(b.double())
     cos = torch.linalg.svdvals(qa.T @ qb).clamp(-1.0, 1.0)
@@ -379,6 +456,9 @@ def ranking_auc(low: Tensor, high: Tensor) -> float:
     energy tells them apart."""
     check_tensor("low", low, ndim=1, min_batch=1)
     check_tensor("high", high, ndim=1, min_batch=1)
+    if low.is_complex() or high.is_complex():
+        name, t = ("low", low) if low.is_complex() else ("high", high)
+        raise TypeError(f"{name} must hold real values to rank, got dtype {t.dtype}")
     values = torch.cat([low, high]).double().cpu()
     order = values.argsort()
     ranks = torch.empty_like(values)
@@ -407,6 +487,8 @@ def ring_mixture(n_modes: int = 4, radius: float = 2.0, std: float = 0.5,
     n_modes = check_int("n_modes", n_modes, min_value=1)
     radius = check_number("radius", radius, nonnegative=True)
     std = check_number("std", std, positive=True)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
     angle = 2 * math.pi * torch.arange(n_modes, dtype=torch.float64) / n_modes
     means = radius * torch.stack([angle.cos(), angle.sin()], dim=1)
     return GaussianMixture(torch.full((n_modes,), 1 / n_modes, dtype=dtype), means.to(dtype),
@@ -423,6 +505,11 @@ def optimal_denoiser(mixture, x: Tensor, noise_std: float) -> Tensor:
     with $p_\sigma$ the density of $\tilde x$ (Tweedie's formula). As $\sigma \to 0$,
     $(r^*(x) - x)/\sigma^2 \to \nabla\log p(x)$ (Alain and Bengio, 2014).
     ``x``: (..., d); returns the same shape."""
+    from .diffusion import GaussianMixture
+
+    if not isinstance(mixture, GaussianMixture):
+        raise TypeError(f"mixture must be a companion.diffusion.GaussianMixture (e.g. from "
+                        f"ring_mixture), got {type(mixture).__name__}")
     sigma = check_number("noise_std", noise_std, positive=True)
     check_tensor("x", x, floating=True)
     return x + sigma ** 2 * mixture.convolved(noise_std=sigma).score(x)

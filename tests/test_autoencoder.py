@@ -434,3 +434,91 @@ def test_ranking_auc_matches_sklearn_with_ties(gen):
 def test_bad_input_gets_a_clear_error(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()
+
+
+# ------------------------------------------- bad input found by tests/bad_input and review
+
+def test_bad_input_pca_reconstruct_refuses_empty_non_orthonormal_or_mixed_dtype_components(gen):
+    x = torch.randn(20, 6, generator=gen)
+    mean, comps = ae.pca(x, 3)
+    assert torch.allclose(ae.pca_reconstruct(x, mean, comps),
+                          mean + (x - mean) @ comps.T @ comps)
+    with pytest.raises(ValueError, match="components must hold at least 1 rows"):
+        ae.pca_reconstruct(x, mean, comps[:0])                          # silently gave the mean
+    with pytest.raises(ValueError, match="components must have orthonormal rows"):
+        ae.pca_reconstruct(x, mean, 2 * comps)                          # not a projection
+    with pytest.raises(TypeError, match="components must have the dtype of x"):
+        ae.pca_reconstruct(x, mean, comps.double())                     # crashed in matmul
+    with pytest.raises(TypeError, match="mean must have the dtype of x"):
+        ae.pca_reconstruct(x, mean.double(), comps)
+    with pytest.raises(TypeError, match="components must be a floating-point tensor"):
+        ae.pca_reconstruct(x, mean, comps.long())
+
+
+def test_bad_input_model_and_input_dtypes_must_agree(gen):
+    model = ae.Autoencoder(6, 2, (5,), generator=gen)
+    x = torch.rand(4, 6, generator=gen, dtype=torch.float64)
+    for call in (model.encode, model, model.energy, lambda v: ae.reconstruction_loss(model, v),
+                 lambda v: ae.tangent_directions(model, v)):
+        with pytest.raises(TypeError, match="x must have the model's dtype torch.float32"):
+            call(x)                                                     # crashed inside torch
+    with pytest.raises(TypeError, match="h must have the model's dtype"):
+        model.decode(torch.zeros(4, 2, dtype=torch.float64))
+    assert model.double().energy(x).dtype == torch.float64
+
+
+def test_bad_input_corrupt_keep_must_be_a_mask_and_clamp_is_checked_before_drawing(gen):
+    x = torch.rand(3, 5, generator=gen)
+    with pytest.raises(ValueError, match="keep must hold only zeros and ones"):
+        ae.corrupt(x, keep=torch.full_like(x, 0.5))
+    assert torch.equal(ae.corrupt(x, keep=torch.ones_like(x, dtype=torch.bool)), x)
+    with pytest.raises(TypeError, match="eps must be a floating-point tensor"):
+        ae.corrupt(x, noise_std=0.1, eps=torch.ones_like(x, dtype=torch.long))
+    g = torch.Generator().manual_seed(3)
+    state = g.get_state()
+    with pytest.raises(ValueError, match="clamp must satisfy"):
+        ae.corrupt(x, g, noise_std=0.5, clamp=(1.0, 0.0))
+    assert torch.equal(g.get_state(), state), "no noise drawn before the error"
+
+
+def test_bad_input_principal_angles_refuses_dependent_columns(gen):
+    b = torch.randn(5, 2, generator=gen, dtype=torch.float64)
+    with pytest.raises(ValueError, match="a must have linearly independent columns"):
+        ae.principal_angles(torch.zeros(5, 2, dtype=torch.float64), b)  # gave arbitrary angles
+    dependent = torch.cat([b[:, :1], 2 * b[:, :1]], dim=1)
+    with pytest.raises(ValueError, match="b must have linearly independent columns"):
+        ae.principal_angles(b, dependent)
+    assert ae.principal_angles(b, b @ torch.tensor([[1.0, 2.0], [0.0, 1.0]],
+                                                   dtype=torch.float64)).abs().max() < 1e-7
+
+
+def test_bad_input_reconstruction_names_the_model(gen):
+    x = torch.rand(4, 6, generator=gen)
+    with pytest.raises(ValueError, match="model must map x of shape"):
+        ae.reconstruction_loss(torch.nn.Linear(6, 3), x)                # named x_hat before
+    with pytest.raises(ValueError, match="model must map x of shape"):
+        ae.denoising_loss(torch.nn.Linear(6, 3), x, noise_std=0.1)
+    with pytest.raises(ValueError, match="model must give a finite reconstruction"):
+        ae.reconstruction_energy(lambda v: v * float("nan"), x)         # returned NaN energies
+
+
+def test_bad_input_other_arguments_named(gen):
+    with pytest.raises(TypeError, match="mixture must be a companion.diffusion.GaussianMixture"):
+        ae.optimal_denoiser("ring", torch.zeros(3, 2), 0.4)             # AttributeError before
+    with pytest.raises(TypeError, match="dtype must be a floating-point torch.dtype"):
+        ae.ring_mixture(dtype="float32")
+    with pytest.raises(ValueError, match="eps must be < 0.5"):
+        ae.Autoencoder(6, 2).init_output_bias_(torch.rand(4, 6, generator=gen), eps=0.7)
+    with pytest.raises(TypeError, match="low must hold real values"):
+        ae.ranking_auc(torch.tensor([1j]), torch.tensor([1.0 + 0j]))
+    with pytest.raises(TypeError, match=r"hidden\[0\] must be an integer"):
+        ae.Autoencoder(6, 2, np.array([5.0]))
+
+
+def test_bad_input_integer_likes_are_accepted_like_ints():
+    a = ae.Autoencoder(np.int64(6), np.int64(2), (np.int64(5),), generator=torch.Generator())
+    b = ae.Autoencoder(6, 2, np.array([5]), generator=torch.Generator())
+    assert a.hidden == b.hidden == (5,) and type(a.hidden[0]) is int
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    assert ae.pca(torch.randn(10, 6), np.int64(2))[1].shape == (2, 6)
+    assert len(ae.ring_mixture(np.int64(3)).means) == 3
