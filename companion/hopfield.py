@@ -78,7 +78,21 @@ __all__ = [
 # ----------------------------------------------------------------------------------------
 
 def check_spins(name: str, x, *, ndim: Optional[Union[int, Sequence[int]]] = None) -> Tensor:
-    """Raise unless ``x`` is a floating-point tensor holding only -1 and +1; return it."""
+    """Raise unless ``x`` is a floating-point tensor holding only -1 and +1; return it.
+
+    ``name`` is the argument's name for the message; ``ndim`` (an int or a sequence of
+    ints), when given, the allowed numbers of dimensions.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string (the argument's name), got {type(name).__name__}")
+    if ndim is not None:
+        allowed = [ndim] if isinstance(ndim, numbers.Integral) else ndim
+        if (isinstance(allowed, (str, bytes)) or not isinstance(allowed, Sequence) or not allowed
+                or not all(isinstance(d, numbers.Integral) and not isinstance(d, bool)
+                           and d >= 0 for d in allowed)):
+            raise TypeError(f"ndim must be None, a non-negative int or a sequence of them, "
+                            f"got {ndim!r}")
+        ndim = tuple(int(d) for d in allowed)
     check_tensor(name, x, ndim=ndim, floating=True)
     if x.numel() == 0:
         raise ValueError(f"{name} must not be empty, got shape {tuple(x.shape)}")
@@ -100,20 +114,28 @@ def _check_weights(W) -> Tensor:
     return W
 
 
-def _check_network(s, W, theta=None, *, spins: bool = True) -> tuple[Tensor, Tensor, Tensor]:
-    """Check states, weights and thresholds together; return theta broadcast to s's shape."""
+def _check_network(s, W, theta=None, *, spins: bool = True,
+                   name: str = "s") -> tuple[Tensor, Tensor, Tensor]:
+    """Check states, weights and thresholds together; return theta broadcast to s's shape.
+
+    ``name`` is the states' argument name in the messages (``s``, ``s_prev``, ``patterns``).
+    """
     W = _check_weights(W)
     n = W.shape[-1]
     if spins:
-        check_spins("s", s)
+        check_spins(name, s)
     else:
-        check_tensor("s", s, floating=True)
-    if s.shape[-1] != n:
-        raise ValueError(f"s must have last dimension N = {n} (the size of W), "
+        check_tensor(name, s, floating=True, nonempty=True)
+    if s.dim() == 0 or s.shape[-1] != n:
+        raise ValueError(f"{name} must have last dimension N = {n} (the size of W), "
                          f"got shape {tuple(s.shape)}")
     if W.dim() == 3 and (s.dim() != 3 or s.shape[0] != W.shape[0]):
-        raise ValueError(f"with K = {W.shape[0]} networks, W of shape {tuple(W.shape)}, s must "
-                         f"have shape (K, B, N) = ({W.shape[0]}, B, {n}), got {tuple(s.shape)}")
+        raise ValueError(f"with K = {W.shape[0]} networks, W of shape {tuple(W.shape)}, {name} "
+                         f"must have shape (K, B, N) = ({W.shape[0]}, B, {n}), got "
+                         f"{tuple(s.shape)}")
+    if s.dtype != W.dtype or s.device != W.device:
+        raise TypeError(f"{name} and W must have the same dtype and device, got {s.dtype} on "
+                        f"{s.device} and {W.dtype} on {W.device}")
     if theta is None:
         theta = torch.zeros((), dtype=s.dtype, device=s.device)
     check_tensor("theta", theta, floating=True)
@@ -123,6 +145,43 @@ def _check_network(s, W, theta=None, *, spins: bool = True) -> tuple[Tensor, Ten
         raise ValueError(f"theta of shape {tuple(theta.shape)} does not broadcast against the "
                          f"states' shape {tuple(s.shape)}") from None
     return s, W, theta
+
+
+def _check_reals(name: str, values, *, positive: bool = False) -> list[float]:
+    """A sequence (list, tuple, 1-D tensor or array) of finite real numbers, as floats."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) and not (
+            hasattr(values, "__len__") and hasattr(values, "__getitem__")):
+        raise TypeError(f"{name} must be a sequence of real numbers, got {type(values).__name__}")
+    if getattr(values, "ndim", 1) != 1:
+        raise ValueError(f"{name} must be one-dimensional, a sequence of real numbers, got "
+                         f"shape {tuple(values.shape)}")
+    out = []
+    for v in values:
+        if isinstance(v, Tensor) and v.dim() == 0:
+            v = v.item()
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise TypeError(f"{name} must hold real numbers, got {type(v).__name__} {v!r}")
+        v = float(v)
+        if not math.isfinite(v) or (positive and not v > 0):
+            raise ValueError(f"{name} must hold finite{' positive' if positive else ''} "
+                             f"numbers, got {v}")
+        out.append(v)
+    return out
+
+
+def _check_threshold(theta, h: Tensor) -> None:
+    """A threshold: a finite number, or a finite floating tensor that broadcasts to h."""
+    if not isinstance(theta, Tensor):
+        check_number("theta", theta)
+        return
+    check_tensor("theta", theta, floating=True)
+    try:
+        ok = torch.broadcast_shapes(h.shape, theta.shape) == h.shape
+    except RuntimeError:
+        ok = False
+    if not ok:
+        raise ValueError(f"theta of shape {tuple(theta.shape)} does not broadcast to the "
+                         f"shape of h {tuple(h.shape)}")
 
 
 def _generator_device(generator: Optional[torch.Generator]) -> torch.device:
@@ -239,6 +298,9 @@ def _check_states(s, patterns) -> None:
     if patterns.dim() == 3 and (s.dim() != 3 or s.shape[0] != patterns.shape[0]):
         raise ValueError(f"with patterns of shape {tuple(patterns.shape)}, s must have shape "
                          f"(K, B, N) with K = {patterns.shape[0]}, got {tuple(s.shape)}")
+    if s.dtype != patterns.dtype or s.device != patterns.device:
+        raise TypeError(f"s and patterns must have the same dtype and device, got {s.dtype} on "
+                        f"{s.device} and {patterns.dtype} on {patterns.device}")
 
 
 def overlap(s: Tensor, patterns: Tensor) -> Tensor:
@@ -266,8 +328,17 @@ def corrupt(x: Tensor, fraction: float, generator: Optional[torch.Generator] = N
 # ----------------------------------------------------------------------------------------
 
 def sign_update(h: Tensor, theta: Union[Tensor, float] = 0.0) -> Tensor:
-    r"""The threshold rule: $+1$ where $h \ge \theta$, else $-1$ (a tie goes to $+1$)."""
+    r"""The threshold rule: $+1$ where $h \ge \theta$, else $-1$ (a tie goes to $+1$).
+
+    ``theta``: a number, or a tensor that broadcasts to the shape of ``h``.
+    """
     check_tensor("h", h, floating=True)
+    _check_threshold(theta, h)
+    return _sign(h, theta)
+
+
+def _sign(h: Tensor, theta: Union[Tensor, float] = 0.0) -> Tensor:
+    """:func:`sign_update` without the argument checks, for inputs known to be valid."""
     return torch.where(h >= theta, 1.0, -1.0).to(h.dtype)
 
 
@@ -319,6 +390,7 @@ def sync_update(s: Tensor, W: Tensor, theta: Optional[Tensor] = None) -> Tensor:
 def sync_trajectory(s: Tensor, W: Tensor, theta: Optional[Tensor] = None, *,
                     n_steps: int) -> Tensor:
     """The states visited by ``n_steps`` synchronous updates: (n_steps + 1, *s.shape)."""
+    _check_network(s, W, theta)
     n_steps = check_int("n_steps", n_steps, min_value=0)
     states = [s]
     for _ in range(n_steps):
@@ -335,7 +407,7 @@ def sync_lyapunov(s_prev: Tensor, s_next: Tensor, W: Tensor,
     $L(t+1) - L(t) = -\sum_i (s_i(t+1) - s_i(t-1))(h_i(t) - \theta_i) \le 0$, so the
     dynamics end in a fixed point or a cycle of length two.
     """
-    s_prev, W, theta = _check_network(s_prev, W, theta)
+    s_prev, W, theta = _check_network(s_prev, W, theta, name="s_prev")
     check_spins("s_next", s_next)
     if s_next.shape != s_prev.shape:
         raise ValueError(f"s_next must have the shape of s_prev {tuple(s_prev.shape)}, "
@@ -388,7 +460,7 @@ def run_async(s: Tensor, W: Tensor, theta: Optional[Tensor] = None, *, max_sweep
     sweep = torch.ones(n_rows, dtype=torch.long, device=dev)
     inf = torch.tensor(float("inf"), dtype=s.dtype, device=dev)
     while ids.numel():
-        want = sign_update(ha, tha)
+        want = _sign(ha, tha)
         unstable = want != sa
         cand = torch.where(unstable & (keys > cur[:, None]), keys, inf)
         kmin, i = cand.min(1)
@@ -431,6 +503,10 @@ def corrupt_and_retrieve(patterns: Tensor, W: Tensor, fraction: float,
     Returns ``(cues, ends)``, both (B, N): :func:`corrupt` then :func:`run_async`, with the
     same generator for the flipped bits and the update orders.
     """
+    _check_network(patterns, W, name="patterns")
+    fraction = check_number("fraction", fraction)
+    check_generator("generator", generator)
+    max_sweeps = check_int("max_sweeps", max_sweeps, min_value=1)
     cues = corrupt(patterns, fraction, generator)
     ends, _, _ = run_async(cues, W, max_sweeps=max_sweeps, generator=generator)
     return cues, ends
@@ -472,12 +548,20 @@ def retrieval_overlaps(n_neurons: int, loads: Sequence[float], *, starts_per_net
     networks_per_load * starts_per_network): the overlap of each final state with the
     pattern it started from.
     """
-    check_int("n_neurons", n_neurons, min_value=2)
-    check_int("starts_per_network", starts_per_network, min_value=1)
-    check_int("networks_per_load", networks_per_load, min_value=1)
-    check_number("correlation", correlation, nonnegative=True)
-    if not loads or not all(isinstance(a, numbers.Real) and a > 0 for a in loads):
-        raise ValueError(f"loads must hold at least one load, each a positive number, got {loads!r}")
+    n_neurons = check_int("n_neurons", n_neurons, min_value=2)
+    starts_per_network = check_int("starts_per_network", starts_per_network, min_value=1)
+    networks_per_load = check_int("networks_per_load", networks_per_load, min_value=1)
+    loads = _check_reals("loads", loads, positive=True)
+    if not loads:
+        raise ValueError("loads must hold at least one load, each a positive number, got none")
+    flip_fraction = check_number("flip_fraction", flip_fraction)
+    if not 0.0 <= flip_fraction <= 1.0:
+        raise ValueError(f"flip_fraction must be in [0, 1], got {flip_fraction}")
+    max_sweeps = check_int("max_sweeps", max_sweeps, min_value=1)
+    correlation = check_number("correlation", correlation)
+    if not 0.0 <= correlation <= 1.0:
+        raise ValueError(f"correlation must be in [0, 1], got {correlation}")
+    check_generator("generator", generator)
     n, b, k = n_neurons, starts_per_network, networks_per_load
     weights, targets = [], []
     for alpha in loads:
@@ -504,6 +588,8 @@ def mceliece_capacity(n_neurons: Union[int, float], *, every_pattern: bool = Fal
     n = check_number("n_neurons", n_neurons, positive=True)
     if n <= 1:
         raise ValueError(f"n_neurons must be > 1, got {n}")
+    if not isinstance(every_pattern, bool):
+        raise TypeError(f"every_pattern must be True or False, got {every_pattern!r}")
     return n / ((4 if every_pattern else 2) * math.log(n))
 
 
@@ -553,9 +639,12 @@ def fixed_point_fraction(n_neurons: int, n_patterns: int, n: int = 2, *, n_netwo
     float64). Returns (n_networks,): one fraction per network, so that the spread between
     networks can be used to estimate the uncertainty of their mean.
     """
+    n_neurons = check_int("n_neurons", n_neurons, min_value=2)
     n = check_int("n", n, min_value=2)
     p = check_int("n_patterns", n_patterns, min_value=1)
+    n_networks = check_int("n_networks", n_networks, min_value=1)
     n_test = p if n_test is None else check_int("n_test", n_test, min_value=1, max_value=p)
+    check_generator("generator", generator)
     if n == 2:                                                # all networks in one batch
         xi = random_patterns(p, n_neurons, generator, n_networks=n_networks, device=device)
         bad = unstable_bits(xi)[:, :n_test]
@@ -577,9 +666,11 @@ def level_crossing(x: Sequence[float], y: Sequence[float], level: float, *,
     capacity off a measured curve, e.g. the number of patterns at which the fraction of
     fixed points crosses 0.9.
     """
-    x = [check_number("x[]", v, positive=log_x) for v in x]
-    y = [check_number("y[]", v) for v in y]
+    x = _check_reals("x", x, positive=log_x)
+    y = _check_reals("y", y)
     level = check_number("level", level)
+    if not isinstance(log_x, bool):
+        raise TypeError(f"log_x must be True or False, got {log_x!r}")
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
     t = [math.log(v) for v in x] if log_x else x
@@ -733,7 +824,10 @@ def dense_run_async(s: Tensor, patterns: Tensor, n: int, *, max_sweeps: int = 20
                     order: str = "random", generator: Optional[torch.Generator] = None
                     ) -> tuple[Tensor, Tensor]:
     """Asynchronous sweeps until no neuron of any state flips; returns ``(states, converged)``."""
+    _check_dense(s, patterns, n)
     max_sweeps = check_int("max_sweeps", max_sweeps, min_value=1)
+    check_choice("order", order, ("random", "fixed"))
+    check_generator("generator", generator)
     converged = torch.zeros(s.shape[:-1], dtype=torch.bool, device=s.device)
     for _ in range(max_sweeps):
         s, flips = dense_async_sweep(s, patterns, n, order=order, generator=generator)

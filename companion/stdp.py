@@ -72,11 +72,10 @@ def _check_rule(rule) -> STDPRule:
 
 
 def _check_train(name: str, times) -> Tensor:
-    check_tensor(name, times, ndim=1, floating=True)
+    """A spike train: a sorted 1-D floating tensor of finite times (it may be empty)."""
+    check_tensor(name, times, ndim=1, floating=True)          # refuses NaN and infinity too
     if times.numel() > 1 and bool((times[1:] < times[:-1]).any()):
         raise ValueError(f"{name} must be sorted in increasing order")
-    if not bool(torch.isfinite(times).all()):
-        raise ValueError(f"{name} must hold finite spike times")
     return times
 
 
@@ -120,6 +119,8 @@ def online_stdp(pre: Tensor, post: Tensor, rule: STDPRule = STDPRule(), *, w0: f
     hi = math.inf if w_max is None else check_number("w_max", w_max)
     if lo > hi:
         raise ValueError(f"w_min must be <= w_max, got {lo} > {hi}")
+    if not lo <= w <= hi:
+        raise ValueError(f"w0 must lie within the bounds [w_min, w_max] = [{lo}, {hi}], got {w}")
     events: dict[float, list[int]] = {}
     for t in pre.tolist():
         events.setdefault(t, [0, 0])[0] += 1
@@ -179,6 +180,13 @@ def two_neuron_simulation(latency_ms: float, *, rate_hz: float = 10.0,
     latency = check_number("latency_ms", latency_ms)
     jitter = check_number("jitter_ms", jitter_ms, nonnegative=True)
     duration = check_number("duration_ms", duration_ms, positive=True)
+    check_number("rate_hz", rate_hz, nonnegative=True)
+    rule = _check_rule(rule)
+    w_max = check_number("w_max", w_max, nonnegative=True)
+    w0 = check_number("w0", w0)
+    if not 0.0 <= w0 <= w_max:
+        raise ValueError(f"w0 must lie within the bounds [0, w_max] = [0, {w_max}], got {w0}")
+    check_generator("generator", generator)
     pre = poisson_spikes(rate_hz, duration, generator)
     post = pre + latency
     if jitter > 0:

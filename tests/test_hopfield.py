@@ -369,3 +369,112 @@ def test_dense_memory_stores_many_more_patterns(gen):
 def test_bad_input_gets_a_clear_error(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()
+
+
+# --- bad input found by tests/bad_input (specs_hopfield.py) ---------------------------------
+
+W3 = hf.hebbian_weights(torch.tensor([[1.0, -1.0, 1.0]]))
+
+
+@pytest.mark.parametrize("call, exc, msg", [
+    # states checked even when no step is taken
+    (lambda: hf.sync_trajectory("x", W3, n_steps=0), TypeError, "s must be a torch.Tensor"),
+    (lambda: hf.sync_trajectory(torch.ones(2, 4), W3, n_steps=0), ValueError,
+     "s must have last dimension N = 3"),
+    # the states' own argument names, not the helper's
+    (lambda: hf.sync_lyapunov(torch.zeros(2, 3), torch.ones(2, 3), W3), ValueError,
+     "s_prev must contain only -1 and"),
+    (lambda: hf.corrupt_and_retrieve(torch.full((2, 3), float("nan")), W3, 0.1), ValueError,
+     "patterns must hold finite values"),
+    (lambda: hf.corrupt_and_retrieve(torch.ones(2, 4), W3, 0.1), ValueError,
+     "patterns must have last dimension N = 3"),
+    (lambda: hf.dense_run_async("x", torch.ones(2, 3), 3), TypeError, "s must be a torch.Tensor"),
+    (lambda: hf.dense_run_async(torch.ones(2, 3), torch.ones(2, 3), 3, order="any"), ValueError,
+     "order must be one of"),
+    # thresholds of the sign rule: finite and broadcastable to h
+    (lambda: hf.sign_update(torch.zeros(2, 3), float("nan")), ValueError, "theta must be finite"),
+    (lambda: hf.sign_update(torch.zeros(2, 3), "0"), TypeError, "theta must be a real number"),
+    (lambda: hf.sign_update(torch.zeros(2, 3), torch.zeros(2)), ValueError,
+     r"theta of shape \(2,\) does not broadcast"),
+    (lambda: hf.sign_update(torch.zeros(3), torch.zeros(2, 3)), ValueError, "does not broadcast"),
+    # loads, flip_fraction and the other arguments of retrieval_overlaps, before any work
+    (lambda: hf.retrieval_overlaps(20, [0.1, float("nan")], starts_per_network=1,
+                                   networks_per_load=1), ValueError, "loads must hold finite"),
+    (lambda: hf.retrieval_overlaps(20, [0.1, float("inf")], starts_per_network=1,
+                                   networks_per_load=1), ValueError, "loads must hold finite"),
+    (lambda: hf.retrieval_overlaps(20, torch.tensor(0.1), starts_per_network=1,
+                                   networks_per_load=1), ValueError, "loads must be one-dim"),
+    (lambda: hf.retrieval_overlaps(20, "0.1", starts_per_network=1, networks_per_load=1),
+     TypeError, "loads must be a sequence"),
+    (lambda: hf.retrieval_overlaps(20, [0.1], starts_per_network=1, networks_per_load=1,
+                                   flip_fraction=float("nan")), ValueError,
+     "flip_fraction must be finite"),
+    (lambda: hf.retrieval_overlaps(20, [0.1], starts_per_network=1, networks_per_load=1,
+                                   flip_fraction=1.5), ValueError,
+     r"flip_fraction must be in \[0, 1\]"),
+    (lambda: hf.retrieval_overlaps(20, [0.1], starts_per_network=1, networks_per_load=1,
+                                   correlation=1.5), ValueError,
+     r"correlation must be in \[0, 1\]"),
+    (lambda: hf.retrieval_overlaps(20, [0.1], starts_per_network=1, networks_per_load=1,
+                                   generator=0), TypeError, "generator must be a torch.Generator"),
+    # level_crossing: sequences of finite numbers, named
+    (lambda: hf.level_crossing(torch.tensor(1.0), [1.0], 0.5), ValueError, "x must be one-dim"),
+    (lambda: hf.level_crossing([1.0, 2.0], [1.0, float("nan")], 0.5), ValueError,
+     "y must hold finite numbers"),
+    (lambda: hf.level_crossing([1.0, -2.0], [1.0, 0.0], 0.5, log_x=True), ValueError,
+     "x must hold finite positive numbers"),
+    (lambda: hf.level_crossing([1.0, 2.0], [1.0, "a"], 0.5), TypeError, "y must hold real numbers"),
+    # integer arguments of fixed_point_fraction, checked before any work
+    (lambda: hf.fixed_point_fraction(30, 4, 3, n_networks="2"), TypeError,
+     "n_networks must be an integer"),
+    (lambda: hf.fixed_point_fraction(30.0, 4), TypeError, "n_neurons must be an integer"),
+    (lambda: hf.fixed_point_fraction(30, 4, generator=1), TypeError, "torch.Generator"),
+    # an empty batch of states; states and weights of different dtypes
+    (lambda: hf.local_field(torch.zeros(0, 3), W3), ValueError, "s must not be empty"),
+    (lambda: hf.energy(torch.ones(2, 3, dtype=torch.float64), W3), TypeError,
+     "s and W must have the same dtype"),
+    (lambda: hf.overlap(torch.ones(2, 3, dtype=torch.float64), torch.ones(1, 3)), TypeError,
+     "s and patterns must have the same dtype"),
+    # the helper's own arguments, and flags
+    (lambda: hf.check_spins("x", torch.ones(3), ndim="2"), TypeError, "ndim must be None"),
+    (lambda: hf.check_spins(3, torch.ones(3)), TypeError, "name must be a string"),
+    (lambda: hf.mceliece_capacity(100, every_pattern=1), TypeError, "every_pattern must be True"),
+])
+def test_bad_input_found_by_the_bad_input_suite(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()
+
+
+def test_bad_input_integer_likes_are_accepted_as_ints():
+    np = pytest.importorskip("numpy")
+    xi = hf.random_patterns(np.int64(3), np.int32(6), torch.Generator().manual_seed(0))
+    assert xi.shape == (3, 6)
+    s = xi.clone()
+    W = hf.hebbian_weights(xi)
+    assert torch.equal(hf.async_update(s, W, np.int64(2)), hf.async_update(s, W, 2))
+    assert torch.equal(hf.dense_flip_delta(s, xi, np.int64(3)), hf.dense_flip_delta(s, xi, 3))
+    g = torch.Generator
+    assert torch.equal(hf.fixed_point_fraction(np.int64(30), np.int64(4), n_networks=np.int64(2),
+                                               generator=g().manual_seed(1)),
+                       hf.fixed_point_fraction(30, 4, n_networks=2, generator=g().manual_seed(1)))
+
+
+def test_bad_input_sequences_may_be_tensors_or_arrays():
+    np = pytest.importorskip("numpy")
+    x, y = [1.0, 2.0, 3.0, 4.0], [1.0, 0.8, 0.4, 0.2]
+    want = hf.level_crossing(x, y, 0.5)
+    assert hf.level_crossing(torch.tensor(x), torch.tensor(y), 0.5) == pytest.approx(want)
+    assert hf.level_crossing(np.array(x), np.array(y), 0.5) == pytest.approx(want)
+    kw = dict(starts_per_network=2, networks_per_load=2, max_sweeps=10)
+    m_list = hf.retrieval_overlaps(30, [0.05, 0.1], generator=torch.Generator().manual_seed(0),
+                                   **kw)
+    m_tensor = hf.retrieval_overlaps(30, torch.tensor([0.05, 0.1]),
+                                     generator=torch.Generator().manual_seed(0), **kw)
+    assert torch.equal(m_list, m_tensor)
+
+
+def test_bad_input_sign_update_takes_a_threshold_per_neuron():
+    h = torch.tensor([[0.5, -0.5, 0.0], [1.0, 0.2, -1.0]])
+    theta = torch.tensor([0.6, -0.6, 0.0])
+    assert torch.equal(hf.sign_update(h, theta), torch.tensor([[-1.0, 1.0, 1.0], [1.0, 1.0, -1.0]]))
+    assert torch.equal(hf.sign_update(h, torch.tensor(0.0)), hf.sign_update(h, 0.0))

@@ -110,3 +110,36 @@ def test_poisson_spike_count():
 def test_bad_input_gets_a_clear_error(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()
+
+
+# --- bad input found by tests/bad_input (specs_stdp.py) -------------------------------------
+
+@pytest.mark.parametrize("call, exc, msg", [
+    (lambda: stdp.online_stdp(torch.ones(1), torch.ones(1), w0=2.0, w_min=0.0, w_max=1.0),
+     ValueError, r"w0 must lie within the bounds \[w_min, w_max\]"),
+    (lambda: stdp.online_stdp(torch.tensor([1.0, float("nan")]), torch.ones(1)), ValueError,
+     "pre must hold finite values"),
+    (lambda: stdp.pairwise_weight_change(torch.ones(1), torch.tensor([float("inf")])), ValueError,
+     "post must hold finite values"),
+    (lambda: stdp.two_neuron_simulation(5.0, w0=1.5, w_max=1.0), ValueError,
+     r"w0 must lie within the bounds \[0, w_max\]"),
+    (lambda: stdp.two_neuron_simulation(5.0, w_max=-1.0), ValueError, "w_max must be >= 0"),
+    (lambda: stdp.two_neuron_simulation(5.0, rule="x"), TypeError, "rule must be an STDPRule"),
+    (lambda: stdp.two_neuron_simulation(5.0, jitter_ms=1.0, generator="g"), TypeError,
+     "generator must be a torch.Generator"),
+    (lambda: stdp.two_neuron_simulation(5.0, rate_hz=float("inf")), ValueError,
+     "rate_hz must be finite"),
+    (lambda: stdp.expected_drift(10.0, float("nan")), ValueError, "rate_post_hz must be finite"),
+])
+def test_bad_input_found_by_the_bad_input_suite(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()
+
+
+def test_bad_input_empty_spike_trains_are_valid_trains():
+    pre, none = torch.tensor([1.0, 5.0], dtype=torch.float64), torch.zeros(0, dtype=torch.float64)
+    assert stdp.pairwise_weight_change(pre, none).item() == 0.0
+    times, weights = stdp.online_stdp(pre, none, w0=0.3)
+    assert times.tolist() == [1.0, 5.0] and weights.tolist() == [0.3, 0.3]
+    times, weights = stdp.online_stdp(none, none)
+    assert times.numel() == 0 and weights.numel() == 0
