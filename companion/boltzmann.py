@@ -44,6 +44,7 @@ from typing import Optional, Union
 
 import torch
 from torch import Tensor, nn
+from torch.nn.functional import softplus
 
 from ._checks import check_generator, check_int, check_number, check_tensor
 from .seeding import rand, randn
@@ -71,6 +72,7 @@ __all__ = [
 def all_binary_states(n: int, dtype=torch.float32, device=None) -> Tensor:
     """Every vector in {0, 1}^n, as rows of a (2^n, n) tensor (n <= 24)."""
     n = check_int("n", n, min_value=1, max_value=24)
+    _check_dtype("dtype", dtype)
     codes = torch.arange(2**n, device=device)
     return ((codes[:, None] >> torch.arange(n - 1, -1, -1, device=device)) & 1).to(dtype)
 
@@ -88,6 +90,7 @@ class RBM(nn.Module):
         self.n_visible = check_int("n_visible", n_visible, min_value=1)
         self.n_hidden = check_int("n_hidden", n_hidden, min_value=1)
         init_std = check_number("init_std", init_std, nonnegative=True)
+        check_generator("generator", generator)
         self.W = nn.Parameter(init_std * randn((self.n_visible, self.n_hidden), generator))
         self.a = nn.Parameter(torch.zeros(self.n_visible))   # visible biases
         self.b = nn.Parameter(torch.zeros(self.n_hidden))    # hidden biases
@@ -97,21 +100,29 @@ class RBM(nn.Module):
         r"""Set the visible biases to the log-odds of each unit being on in the data ``v``,
         $a_i = \log(p_i / (1 - p_i))$ (Hinton, 2012): with $W = 0$ the RBM is then the
         best independent-pixel model, and learning starts from there."""
-        p = self._check_v(v).mean(0).clamp(1e-3, 1 - 1e-3)
+        # any floating dtype and device (copied into a); not empty: the mean of no rows is NaN
+        check_tensor("v", v, ndim=2, last_dim=self.n_visible, floating=True, min_batch=1)
+        p = v.mean(0).clamp(1e-3, 1 - 1e-3)
         self.a.copy_(torch.log(p / (1 - p)))
         return self
 
-    def _check_v(self, v: Tensor) -> Tensor:
-        check_tensor("v", v, ndim=2, last_dim=self.n_visible, floating=True)
+    def _check_v(self, v: Tensor, name: str = "v", *, min_batch: Optional[int] = None,
+                 convert: bool = False) -> Tensor:
+        """A batch of visible vectors (B, D), finite, in the RBM's dtype (any floating dtype
+        with ``convert``, for callers that convert it) and on its device."""
+        check_tensor(name, v, ndim=2, last_dim=self.n_visible, floating=True, min_batch=min_batch)
+        _check_like(name, v, self.W, dtype=not convert)
         return v
 
-    def _check_h(self, h: Tensor) -> Tensor:
-        check_tensor("h", h, ndim=2, last_dim=self.n_hidden, floating=True)
+    def _check_h(self, h: Tensor, name: str = "h") -> Tensor:
+        check_tensor(name, h, ndim=2, last_dim=self.n_hidden, floating=True)
+        _check_like(name, h, self.W)
         return h
 
     def energy(self, v: Tensor, h: Tensor) -> Tensor:
         r"""$E(v, h) = -a^\top v - b^\top h - v^\top W h$ for (B, D) and (B, H); returns (B,)."""
         self._check_v(v), self._check_h(h)
+        _check_rows(v=v, h=h)
         return -(v @ self.a) - (h @ self.b) - ((v @ self.W) * h).sum(dim=1)
 
     def free_energy(self, v: Tensor) -> Tensor:
@@ -131,11 +142,15 @@ class RBM(nn.Module):
 
     @torch.no_grad()
     def sample_h(self, v: Tensor, generator: Optional[torch.Generator] = None) -> Tensor:
+        """One draw of h ~ p(h | v) per row of ``v`` (B, D): (B, H)."""
+        check_generator("generator", generator)
         p = self.p_h_given_v(v)
         return (rand(p.shape, generator, p.device, p.dtype) < p).to(p.dtype)
 
     @torch.no_grad()
     def sample_v(self, h: Tensor, generator: Optional[torch.Generator] = None) -> Tensor:
+        """One draw of v ~ p(v | h) per row of ``h`` (B, H): (B, D)."""
+        check_generator("generator", generator)
         p = self.p_v_given_h(h)
         return (rand(p.shape, generator, p.device, p.dtype) < p).to(p.dtype)
 
@@ -144,6 +159,8 @@ class RBM(nn.Module):
         """``k`` steps of block Gibbs sampling, v -> h -> v, from each row of ``v``."""
         k = check_int("k", k, min_value=0)
         check_generator("generator", generator)
+        if k == 0:                                 # (otherwise the first step checks v)
+            self._check_v(v)
         for _ in range(k):
             v = self.sample_v(self.sample_h(v, generator), generator)
         return v
@@ -158,7 +175,7 @@ class RBM(nn.Module):
         is the CD-k estimate of $-\nabla \log p(v_{\text{data}})$: lower the free energy of
         the data, raise it where the chain went.
         """
-        self._check_v(v_data)
+        self._check_v(v_data, "v_data", min_batch=1)       # a mean over no rows is NaN
         v_k = self.gibbs(v_data, k, generator)
         return self.free_energy(v_data).mean() - self.free_energy(v_k).mean(), v_k
 
@@ -173,10 +190,10 @@ class RBM(nn.Module):
         the gradient of ``loss`` $= \overline{F(v_{\text{data}})} - \overline{F(v_{\text{neg}})}$
         (with $v_{\text{neg}}$ held fixed) estimates $-\nabla \log p(v_{\text{data}})$.
         """
-        self._check_v(v_data)
+        self._check_v(v_data, "v_data", min_batch=1)       # a mean over no rows is NaN
         if not isinstance(chains, PersistentChains):
             raise TypeError(f"chains must be a PersistentChains, got {type(chains).__name__}")
-        check_tensor("chains.state", chains.state, ndim=2, last_dim=self.n_visible, floating=True)
+        self._check_v(chains.state, "chains.state")
         k = check_int("k", k, min_value=1)
         v_neg = self.gibbs(chains.state, k, generator)
         chains.update(v_neg, k)
@@ -185,7 +202,8 @@ class RBM(nn.Module):
     @torch.no_grad()
     def reconstruction_error(self, v: Tensor) -> float:
         """Mean squared error of the mean-field reconstruction v -> p(h|v) -> p(v|h)."""
-        recon = self.p_v_given_h(self.p_h_given_v(self._check_v(v)))
+        self._check_v(v, min_batch=1)                     # a mean over no rows is NaN
+        recon = self.p_v_given_h(self.p_h_given_v(v))
         return float(((v - recon) ** 2).mean())
 
     def log_partition(self) -> Tensor:
@@ -288,6 +306,7 @@ class BoltzmannMachine(nn.Module):
     def energy(self, s: Tensor) -> Tensor:
         r"""$E(s) = -\tfrac12 s^\top W s - \theta^\top s$ for each row of ``s`` (B, N); (B,)."""
         check_tensor("s", s, ndim=2, last_dim=self.U.shape[0], floating=True)
+        _check_like("s", s, self.U)
         return -0.5 * ((s @ self.weights) * s).sum(1) - s @ self.theta
 
     def _states(self) -> Tensor:
@@ -300,6 +319,7 @@ class BoltzmannMachine(nn.Module):
     def _clamped_log_joint(self, v: Tensor) -> tuple[Tensor, Tensor]:
         """For each row of v (B, D): all states with v clamped, (B, 2^H, N), and -E of each."""
         check_tensor("v", v, ndim=2, last_dim=self.n_visible, floating=True, min_batch=1)
+        _check_like("v", v, self.U)
         h = all_binary_states(self.n_hidden, v.dtype, v.device) if self.n_hidden else \
             v.new_zeros(1, 0)
         s = torch.cat([v[:, None, :].expand(-1, len(h), -1),
@@ -392,7 +412,7 @@ def marginal_logits(v: Tensor, pseudocount: float = 1.0) -> Tensor:
 def independent_log_prob(v: Tensor, logits: Tensor) -> Tensor:
     r"""$\log p(v) = \sum_i v_i c_i - \log(1 + e^{c_i})$ under independent Bernoulli units
     with log-odds $c$ = ``logits`` (D,), for each row of ``v`` (B, D); returns (B,)."""
-    check_tensor("logits", logits, ndim=1, floating=True)
+    check_tensor("logits", logits, ndim=1, floating=True, nonempty=True)
     check_tensor("v", v, ndim=2, last_dim=logits.shape[0], floating=True)
     return (v * logits - nn.functional.softplus(logits)).sum(-1)
 
@@ -413,6 +433,7 @@ def ais_betas(n_steps: int, dtype: torch.dtype = torch.float64) -> Tensor:
     Salakhutdinov and Murray (2008), piecewise uniform on these three intervals and dense
     near $\beta = 1$, where the distributions change fastest. Returns (n_steps + 1,)."""
     n_steps = check_int("n_steps", n_steps, min_value=3)
+    _check_dtype("dtype", dtype)
     n1 = max(1, round(n_steps / 15))
     n2 = max(1, round(4 * n_steps / 15))
     n3 = n_steps - n1 - n2
@@ -442,6 +463,7 @@ def ais_log_weights(rbm: RBM, betas: Tensor, v0: Tensor, *, base_logits: Optiona
     Then $\mathbb E[w] = Z / Z_0$. ``betas``: $\beta_0 = 0 \le \beta_1 \le \dots \le \beta_K = 1$.
     Returns the (M,) log weights, in float64 where the device has it.
     """
+    _check_rbm(rbm)._check_v(v0, "v0", convert=True)
     path, beta_list, v, log_w = _start_annealing(rbm, betas, v0, base_logits, generator)
     for k in range(1, len(beta_list)):
         x = path.hidden_input(v)                                     # (M, H)
@@ -453,29 +475,42 @@ def ais_log_weights(rbm: RBM, betas: Tensor, v0: Tensor, *, base_logits: Optiona
 
 class AnnealingPath:
     r"""The intermediate distributions of AIS between the base model (log-odds $c$, hidden
-    units disconnected) and ``rbm``, with the hidden units summed out:
-    $\log f_\beta(v) = (1 - \beta) c^\top v + \beta a^\top v
-    + \sum_j \operatorname{softplus}(\beta x_j)$, $x = v^\top W + b$; and the block Gibbs
-    step that leaves $f_\beta$ invariant."""
+    units disconnected) and ``rbm``, with the hidden units summed out: $\log f_\beta(v) =
+    (1 - \beta) c^\top v + \beta a^\top v + \sum_j \operatorname{softplus}(\beta x_j)$,
+    $x = v^\top W + b$; and the block Gibbs step that leaves $f_\beta$ invariant."""
 
     def __init__(self, rbm: RBM, c: Tensor, v: Tensor):
+        _check_rbm(rbm)._check_v(v, convert=True)        # v (B, D): only its dtype and device
+        check_tensor("c", c, ndim=1, last_dim=rbm.n_visible, floating=True)
+        _check_like("c", c, rbm.W)
         self.W, self.a, self.b = rbm.W.detach(), rbm.a.detach(), rbm.b.detach()
         self.c, self.a_minus_c = c, self.a - c
         self.acc = v.dtype if v.device.type == "mps" else torch.float64   # MPS has no float64
 
     def hidden_input(self, v: Tensor) -> Tensor:
+        if not getattr(self, "_trusted_inputs", False):   # see _start_annealing
+            check_tensor("v", v, ndim=2, last_dim=self.W.shape[0], floating=True)
+            _check_like("v", v, self.W)
         return v @ self.W + self.b
 
     def log_f_ratio(self, v: Tensor, x: Tensor, beta_to: float, beta_from: float) -> Tensor:
         r"""$\log f_{\beta_{to}}(v) - \log f_{\beta_{from}}(v)$ for each row; (M,)."""
+        if not getattr(self, "_trusted_inputs", False):   # see _start_annealing
+            check_tensor("v", v, ndim=2, last_dim=self.W.shape[0], floating=True)
+            check_tensor("x", x, ndim=2, last_dim=self.W.shape[1], floating=True)
+            _check_like("v", v, self.W), _check_rows(v=v, x=x)
+            _check_beta("beta_to", beta_to), _check_beta("beta_from", beta_from)
         x_acc = x.to(self.acc)
-        softplus = nn.functional.softplus
         return ((beta_to - beta_from) * (v @ self.a_minus_c).to(self.acc)      # visible biases
                 + (softplus(beta_to * x_acc) - softplus(beta_from * x_acc)).sum(1))  # hidden
 
     def gibbs(self, x: Tensor, beta: float, generator: Optional[torch.Generator]) -> Tensor:
         r"""One block Gibbs step at $\beta$ from the states whose hidden input is ``x``:
         $h_j \sim \sigma(\beta x_j)$, then $v_i \sim \sigma((1-\beta) c_i + \beta(a_i + W_{i:} h))$."""
+        if not getattr(self, "_trusted_inputs", False):   # see _start_annealing
+            check_tensor("x", x, ndim=2, last_dim=self.W.shape[1], floating=True)
+            _check_like("x", x, self.W)
+            _check_beta("beta", beta), check_generator("generator", generator)
         h = _bernoulli(torch.sigmoid(beta * x), generator)
         return _bernoulli(torch.sigmoid(beta * (h @ self.W.T) + ((1 - beta) * self.c
                                                                  + beta * self.a)), generator)
@@ -488,10 +523,9 @@ def reverse_ais_log_weights(rbm: RBM, betas: Tensor, v_start: Tensor, *,
     r"""Log weights of annealed importance sampling run *backwards*, from ``rbm`` to the base
     model of :func:`ais_log_weights`, one run per row of ``v_start`` (M, D).
 
-    ``betas`` is the forward schedule $0 = \beta_0 \le \dots \le \beta_K = 1$. Each run
-    goes down it: for $k = K, \dots, 1$ it moves $v$ by one block Gibbs step that leaves
-    $f_{\beta_k}$ invariant, then accumulates
-    $\log w \mathrel{+}= \log f_{\beta_{k-1}}(v) - \log f_{\beta_k}(v)$.
+    ``betas`` is the forward schedule $0 = \beta_0 \le \dots \le \beta_K = 1$. Each run goes down
+    it: for $k = K, \dots, 1$ it moves $v$ by one block Gibbs step that leaves $f_{\beta_k}$
+    invariant, then accumulates $\log w \mathrel{+}= \log f_{\beta_{k-1}}(v) - \log f_{\beta_k}(v)$.
 
     * Started at exact samples of the RBM, $\mathbb E[w] = Z_0 / Z$ (Neal's identity for the
       reversed sequence of distributions), so $\log Z_0 - \log \frac1M\sum_m w_m$
@@ -504,6 +538,7 @@ def reverse_ais_log_weights(rbm: RBM, betas: Tensor, v_start: Tensor, *,
 
     Returns the (M,) log weights, in float64 where the device has it.
     """
+    _check_rbm(rbm)._check_v(v_start, "v_start", convert=True)
     path, beta_list, v, log_w = _start_annealing(rbm, betas, v_start, base_logits, generator)
     x = path.hidden_input(v)
     for k in range(len(beta_list) - 1, 0, -1):
@@ -515,20 +550,59 @@ def reverse_ais_log_weights(rbm: RBM, betas: Tensor, v_start: Tensor, *,
 
 def _start_annealing(rbm: RBM, betas: Tensor, v: Tensor, base_logits: Optional[Tensor],
                      generator: Optional[torch.Generator]):
-    """Checked arguments of an AIS run: the path, the betas as floats, the start states in
+    """Checked arguments of an AIS run (``rbm`` and the start states ``v`` are checked by the
+    caller, which knows the name of ``v``): the path, the betas as floats, the start states in
     the RBM's dtype and zero log weights (float64 where the device has it)."""
-    _check_rbm(rbm)._check_v(v)
     betas = _check_betas(betas)
     check_generator("generator", generator)
     path = AnnealingPath(rbm, _check_base_logits(base_logits, rbm), v)
+    # The AIS runs pass the path their own states, from a checked start: the path skips its
+    # per-step argument checks (which would cost as much as a step of a small model).
+    path._trusted_inputs = True
     log_w = torch.zeros(v.shape[0], dtype=path.acc, device=v.device)
     return path, betas.tolist(), v.to(path.W.dtype), log_w
 
 
 def _check_rbm(rbm) -> RBM:
+    """An :class:`RBM` whose parameters are finite (a diverged model would give NaN weights)."""
     if not isinstance(rbm, RBM):
         raise TypeError(f"rbm must be an RBM, got {type(rbm).__name__}")
+    for name, p in (("W", rbm.W), ("a", rbm.a), ("b", rbm.b)):
+        if not torch.isfinite(p).all():
+            raise ValueError(f"rbm must have finite parameters, got non-finite values in rbm.{name}")
     return rbm
+
+
+def _check_beta(name: str, beta) -> float:
+    """An inverse temperature of the annealing path, in [0, 1]."""
+    beta = check_number(name, beta)
+    if not 0.0 <= beta <= 1.0:
+        raise ValueError(f"{name} must be an inverse temperature in [0, 1], got {beta}")
+    return beta
+
+
+def _check_rows(**tensors: Tensor) -> None:
+    """Tensors that pair up row by row (one row per state) must have as many rows each."""
+    if len({t.shape[0] for t in tensors.values()}) > 1:
+        names = list(tensors)
+        shapes = [tuple(t.shape) for t in tensors.values()]
+        raise ValueError(f"{', '.join(names[:-1])} and {names[-1]} must have the same number "
+                         f"of rows (one per state), got shapes "
+                         f"{', '.join(map(str, shapes[:-1]))} and {shapes[-1]}")
+
+
+def _check_like(name: str, t: Tensor, param: Tensor, *, dtype: bool = True) -> None:
+    """``t`` on the device of the model's parameter ``param`` (and in its dtype)."""
+    if dtype and t.dtype != param.dtype:
+        raise TypeError(f"{name} must have the model's dtype {param.dtype}, got {t.dtype} "
+                        f"(convert one of them with .to({param.dtype}) or .to({t.dtype}))")
+    if t.device != param.device:
+        raise ValueError(f"{name} must be on the model's device {param.device}, got {t.device}")
+
+
+def _check_dtype(name: str, dtype) -> None:
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"{name} must be a floating torch.dtype, got {dtype!r}")
 
 
 def _check_base_logits(base_logits: Optional[Tensor], rbm: RBM) -> Tensor:
@@ -627,7 +701,9 @@ def reverse_ais_log_partition(rbm: RBM, betas: Tensor, v_model: Tensor, *,
     that miss part of the model's probability the guarantee is lost: the bracket is only as
     good as the samples.
     """
-    c = _check_base_logits(base_logits, _check_rbm(rbm))
+    # not empty: the mean of no weights is undefined
+    _check_rbm(rbm)._check_v(v_model, "v_model", min_batch=1, convert=True)
+    c = _check_base_logits(base_logits, rbm)
     log_w = reverse_ais_log_weights(rbm, betas, v_model, base_logits=c, generator=generator)
     log_z_base = _log_z_base(rbm, c)
     log_z = log_z_base - (torch.logsumexp(log_w, 0) - math.log(len(log_w))).item()
@@ -656,7 +732,7 @@ def raise_log_prob(rbm: RBM, betas: Tensor, v: Tensor, *, n_runs: int = 1,
     n_runs = check_int("n_runs", n_runs, min_value=1)
     starts = v.repeat_interleave(n_runs, dim=0)
     log_w = reverse_ais_log_weights(rbm, betas, starts, base_logits=c, generator=generator)
-    log_mean_w = torch.logsumexp(log_w.view(-1, n_runs), 1) - math.log(n_runs)
+    log_mean_w = torch.logsumexp(log_w.view(len(v), n_runs), 1) - math.log(n_runs)
     return -rbm.free_energy(v).to(log_w.dtype) - _log_z_base(rbm, c) + log_mean_w
 
 
@@ -691,14 +767,20 @@ class DBM(nn.Module):
         self.b1 = nn.Parameter(torch.zeros(self.n_hidden1))    # first hidden layer's biases
         self.b2 = nn.Parameter(torch.zeros(self.n_hidden2))    # second hidden layer's biases
 
-    def _check(self, name: str, x: Tensor, width: int) -> Tensor:
-        return check_tensor(name, x, ndim=2, last_dim=width, floating=True)
+    def _check(self, name: str, x: Tensor, width: int, *,
+               min_batch: Optional[int] = None) -> Tensor:
+        """A batch (B, width), finite, in the DBM's dtype and on its device."""
+        check_tensor(name, x, ndim=2, last_dim=width, floating=True, min_batch=min_batch)
+        _check_like(name, x, self.W1)
+        return x
 
     @torch.no_grad()
     def init_visible_bias_(self, v: Tensor) -> "DBM":
         r"""Set $a_i$ to the log-odds of unit $i$ being on in the data ``v`` (N, D), clamped
         to [0.001, 0.999] as in :meth:`RBM.init_visible_bias_`."""
-        p = self._check("v", v, self.n_visible).mean(0).clamp(1e-3, 1 - 1e-3)
+        # any floating dtype and device (copied into a); not empty: the mean of no rows is NaN
+        check_tensor("v", v, ndim=2, last_dim=self.n_visible, floating=True, min_batch=1)
+        p = v.mean(0).clamp(1e-3, 1 - 1e-3)
         self.a.copy_(torch.log(p / (1 - p)))
         return self
 
@@ -709,13 +791,15 @@ class DBM(nn.Module):
         self._check("v", v, self.n_visible)
         self._check("h1", h1, self.n_hidden1)
         self._check("h2", h2, self.n_hidden2)
+        _check_rows(v=v, h1=h1, h2=h2)
         return (-((v @ self.W1) * h1).sum(1) - ((h1 @ self.W2) * h2).sum(1)
                 - v @ self.a - h1 @ self.b1 - h2 @ self.b2)
 
     def p_h1(self, v: Tensor, h2: Tensor) -> Tensor:
         r"""$p(h^1_j = 1 \mid v, h^2) = \sigma((v^\top W^1)_j + (W^2 h^2)_j + b^1_j)$: (B, H1)."""
-        return torch.sigmoid(self._check("v", v, self.n_visible) @ self.W1
-                             + self._check("h2", h2, self.n_hidden2) @ self.W2.T + self.b1)
+        self._check("v", v, self.n_visible), self._check("h2", h2, self.n_hidden2)
+        _check_rows(v=v, h2=h2)
+        return torch.sigmoid(v @ self.W1 + h2 @ self.W2.T + self.b1)
 
     def p_v(self, h1: Tensor) -> Tensor:
         r"""$p(v_i = 1 \mid h^1) = \sigma((W^1 h^1)_i + a_i)$: (B, D)."""
@@ -733,6 +817,7 @@ class DBM(nn.Module):
         self._check("state v", v, self.n_visible)
         self._check("state h1", h1, self.n_hidden1)
         self._check("state h2", h2, self.n_hidden2)
+        _check_rows(**{"state v": v, "state h1": h1, "state h2": h2})
         return v, h1, h2
 
     @torch.no_grad()
@@ -796,6 +881,9 @@ class DBM(nn.Module):
     @torch.no_grad()
     def mean_field_residual(self, v: Tensor, mu1: Tensor, mu2: Tensor) -> float:
         """Largest violation of the two fixed-point equations of :meth:`mean_field`."""
+        self._check("v", v, self.n_visible, min_batch=1)       # the max over no rows is undefined
+        self._check("mu1", mu1, self.n_hidden1), self._check("mu2", mu2, self.n_hidden2)
+        _check_rows(v=v, mu1=mu1, mu2=mu2)
         r1 = (mu1 - self.p_h1(v, mu2)).abs().max()
         r2 = (mu2 - self.p_h2(mu1)).abs().max()
         return float(torch.maximum(r1, r2))
@@ -807,9 +895,13 @@ class DBM(nn.Module):
         $\mathcal L(v) = \log \sum_{h} e^{-E(v, h)} - \mathrm{KL}(Q \,\|\, p(h \mid v))
         \le -F(v)$, so $\log p(v) \ge \mathcal L(v) - \log Z$.
         """
+        self._check("v", v, self.n_visible)
+        self._check("mu1", mu1, self.n_hidden1), self._check("mu2", mu2, self.n_hidden2)
+        _check_rows(v=v, mu1=mu1, mu2=mu2)
         for name, mu in (("mu1", mu1), ("mu2", mu2)):
             if mu.numel() and (mu.min() < 0 or mu.max() > 1):
-                raise ValueError(f"{name} must hold probabilities in [0, 1]")
+                raise ValueError(f"{name} must hold probabilities in [0, 1], got range "
+                                 f"[{mu.min().item():.3g}, {mu.max().item():.3g}]")
         return -self.energy(v, mu1, mu2) + _bernoulli_entropy(mu1) + _bernoulli_entropy(mu2)
 
     def loss(self, v_data: Tensor, chains: PersistentChains, *, n_mean_field: int = 10,
@@ -826,7 +918,7 @@ class DBM(nn.Module):
         \overline{\tilde v {\tilde h^{1\top}}})$ for $W^1$: gradient descent on it is the
         stochastic-approximation update. Returns ``(loss, (mu1, mu2))``.
         """
-        self._check("v_data", v_data, self.n_visible)
+        self._check("v_data", v_data, self.n_visible, min_batch=1)   # a mean over no rows is NaN
         if not isinstance(chains, PersistentChains):
             raise TypeError(f"chains must be a PersistentChains, got {type(chains).__name__}")
         n_mean_field = check_int("n_mean_field", n_mean_field, min_value=0)

@@ -134,7 +134,7 @@ def test_reconstruction_error_of_a_perfect_copy_is_small():
     (lambda: ais_log_weights("rbm", torch.tensor([0.0, 1.0]), torch.zeros(2, 3)), TypeError,
      "rbm must be an RBM"),
     (lambda: ais_log_weights(RBM(3, 2), torch.tensor([0.0, 1.0]), torch.zeros(2, 4)),
-     ValueError, "v must have last dimension 3"),
+     ValueError, "v0 must have last dimension 3"),
     (lambda: ais_log_partition(RBM(3, 2), torch.tensor([0.0, 1.0]), 0), ValueError,
      "n_runs must be >= 1"),
     (lambda: ais_log_partition(RBM(3, 2), torch.tensor([0.0, 1.0]), 5,
@@ -548,7 +548,7 @@ def test_the_annealed_model_approaches_the_rbm():
     (lambda: RBM(3, 2).sample_exact(0), ValueError, "n must be >= 1"),
     (lambda: gibbs_transition_matrix("rbm"), TypeError, "rbm must be an RBM"),
     (lambda: reverse_ais_log_partition(RBM(3, 2), torch.tensor([0.0, 1.0]), torch.zeros(2, 4)),
-     ValueError, "v must have last dimension 3"),
+     ValueError, "v_model must have last dimension 3"),
     (lambda: reverse_ais_log_weights(RBM(3, 2), torch.tensor([1.0, 0.0]), torch.zeros(2, 3)),
      ValueError, "betas must run from 0 to 1"),
     (lambda: raise_log_prob(RBM(3, 2), torch.tensor([0.0, 1.0]), torch.zeros(2, 3), n_runs=0),
@@ -559,3 +559,95 @@ def test_the_annealed_model_approaches_the_rbm():
 def test_bad_input_to_the_chapter_9_additions(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()
+
+
+# ---------------------------------------------------------------- bad input (the cases)
+
+def test_bad_input_rbm_energy_with_mismatched_batch_sizes_names_both_arguments():
+    r = RBM(3, 2)
+    for h_rows in (4, 1, 0):       # 1 used to broadcast silently, 4 and 0 crashed inside torch
+        with pytest.raises(ValueError, match=r"v and h must have the same number of rows"):
+            r.energy(torch.zeros(2, 3), torch.zeros(h_rows, 2))
+    assert r.energy(torch.zeros(0, 3), torch.zeros(0, 2)).shape == (0,)
+
+
+def test_bad_input_dbm_energy_with_mismatched_batch_sizes_names_the_arguments():
+    d = DBM(3, 2, 2)
+    v, h1, h2 = torch.zeros(2, 3), torch.zeros(2, 2), torch.zeros(2, 2)
+    for bad in ((torch.zeros(5, 3), h1, h2), (v, torch.zeros(1, 2), h2), (v, h1, torch.zeros(0, 2))):
+        with pytest.raises(ValueError, match=r"v, h1 and h2 must have the same number of rows"):
+            d.energy(*bad)
+    with pytest.raises(ValueError, match=r"v and h2 must have the same number of rows"):
+        d.p_h1(torch.zeros(1, 3), torch.zeros(4, 2))          # used to broadcast to (4, H1)
+    with pytest.raises(ValueError, match=r"v, mu1 and mu2 must have the same number of rows"):
+        d.variational_bound(v, torch.full((3, 2), 0.5), torch.full((2, 2), 0.5))
+    with pytest.raises(ValueError, match=r"state v, state h1 and state h2 must have the same"):
+        d.gibbs((v, torch.zeros(3, 2), h2))
+
+
+@pytest.mark.parametrize("call, exc, msg", [
+    # a mean over an empty batch would be NaN
+    (lambda: RBM(3, 2).cd_loss(torch.zeros(0, 3)), ValueError, "v_data must hold at least 1"),
+    (lambda: RBM(3, 2).init_visible_bias_(torch.zeros(0, 3)), ValueError, "v must hold at least 1"),
+    (lambda: RBM(3, 2).reconstruction_error(torch.zeros(0, 3)), ValueError,
+     "v must hold at least 1"),
+    (lambda: DBM(3, 2, 2).loss(torch.zeros(0, 3), DBM(3, 2, 2).init_chains(2)), ValueError,
+     "v_data must hold at least 1"),
+    (lambda: reverse_ais_log_partition(RBM(3, 2), torch.tensor([0.0, 1.0]), torch.zeros(0, 3)),
+     ValueError, "v_model must hold at least 1"),
+    # dtypes that used to fail inside a matrix product
+    (lambda: RBM(3, 2).free_energy(torch.zeros(2, 3, dtype=torch.float64)), TypeError,
+     "v must have the model's dtype torch.float32"),
+    (lambda: DBM(3, 2, 2).p_v(torch.zeros(2, 2, dtype=torch.float64)), TypeError,
+     "h1 must have the model's dtype"),
+    (lambda: boltzmann.BoltzmannMachine(3, 2).energy(torch.zeros(2, 5, dtype=torch.float64)),
+     TypeError, "s must have the model's dtype"),
+    # arguments named as the caller named them
+    (lambda: RBM(3, 2).cd_loss(torch.zeros(2, 4)), ValueError, "v_data must have last dimension"),
+    (lambda: reverse_ais_log_weights(RBM(3, 2), torch.tensor([0.0, 1.0]), torch.zeros(2, 4)),
+     ValueError, "v_start must have last dimension"),
+    (lambda: DBM(3, 2, 2).variational_bound(torch.zeros(1, 3), "mu", torch.zeros(1, 2)),
+     TypeError, "mu1 must be a torch.Tensor"),
+    (lambda: independent_log_prob(torch.zeros(2, 0), torch.zeros(0)), ValueError,
+     "logits must not be empty"),
+    # the annealing path, which had no checks
+    (lambda: boltzmann.AnnealingPath("rbm", torch.zeros(3), torch.zeros(2, 3)), TypeError,
+     "rbm must be an RBM"),
+    (lambda: boltzmann.AnnealingPath(RBM(3, 2), torch.zeros(4), torch.zeros(2, 3)), ValueError,
+     "c must have last dimension 3"),
+    (lambda: boltzmann.AnnealingPath(RBM(3, 2), torch.zeros(3), torch.zeros(2, 3)).log_f_ratio(
+        torch.zeros(2, 3), torch.zeros(2, 2), 1.5, 0.5), ValueError,
+     r"beta_to must be an inverse temperature in \[0, 1\]"),
+    (lambda: boltzmann.AnnealingPath(RBM(3, 2), torch.zeros(3), torch.zeros(2, 3)).gibbs(
+        torch.zeros(2, 3), 0.5, None), ValueError, "x must have last dimension 2"),
+    # a diverged model is refused, not estimated
+    (lambda: ais_log_partition(_nan_rbm(), ais_betas(5), 4), ValueError,
+     "rbm must have finite parameters"),
+    (lambda: all_binary_states(3, dtype="float"), TypeError, "dtype must be a floating"),
+])
+def test_bad_input_more_cases_get_a_clear_error(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()
+
+
+def _nan_rbm():
+    r = RBM(3, 2)
+    with torch.no_grad():
+        r.W[0, 0] = float("nan")
+    return r
+
+
+def test_bad_input_integer_likes_and_empty_batches_are_accepted():
+    np = pytest.importorskip("numpy")
+    r = random_rbm(4, 3, seed=0)
+    v = (torch.rand(5, 4, generator=torch.Generator().manual_seed(1)) < 0.5).double()
+    assert r.gibbs(v, k=np.int64(2), generator=torch.Generator().manual_seed(0)).shape == (5, 4)
+    assert r.sample_exact(np.int64(3)).shape == (3, 4)
+    assert len(ais_betas(np.int64(15))) == 16
+    d = DBM(4, np.int64(3), np.int64(2)).double()
+    assert len(d.init_chains(np.int64(3))) == 3
+    # one value per row: an empty batch gives an empty result, not an error
+    betas = ais_betas(6)
+    assert raise_log_prob(r, betas, v[:0], n_runs=2).shape == (0,)
+    assert ais_log_weights(r, betas, v[:0]).shape == (0,)
+    assert r.free_energy(v[:0]).shape == (0,)
