@@ -136,7 +136,7 @@ def _citation(app, key: str) -> str:
 
 
 def _fmt(x, unit=""):
-    return f"{x:.4g}" + (f" {unit}" if unit else "")
+    return f"{x:.6g}" + (f" {unit}" if unit else "")
 
 
 def _cell(content):

@@ -115,7 +115,10 @@ def check_tensor(name: str, value: Any, *, ndim: Optional[int | Sequence[int]] =
         raise ValueError(f"{name} must hold at least {min_batch} rows, got shape {tuple(value.shape)}")
     if nonempty and value.numel() == 0:
         raise ValueError(f"{name} must not be empty, got shape {tuple(value.shape)}")
-    if finite and (value.is_floating_point() or value.is_complex()):
+    if finite and (value.is_floating_point() or value.is_complex()) and value.numel() \
+            and not bool(torch.isfinite(value.sum())):
+        # fast path above: a finite sum means every entry is finite (the sum of finite values
+        # can still overflow, so the exact test below decides)
         bad = ~torch.isfinite(value)
         if bad.any():
             n_nan = int(torch.isnan(value).sum())

@@ -59,7 +59,7 @@ class Claim:
         return abs(self.measured - self.paper) <= self.tol
 
     def _fmt(self, x: float) -> str:
-        return f"{x:.4g}" + (f" {self.unit}" if self.unit else "")
+        return f"{x:.6g}" + (f" {self.unit}" if self.unit else "")
 
     @property
     def expectation(self) -> str:
