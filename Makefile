@@ -66,11 +66,12 @@ build-book:
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
 unit: install
-	$(BIN)/python -m pytest -q --doctest-modules companion tests --ignore=tests/browser --ignore=tests/live
+	$(BIN)/python -m pytest -q -n 2 --doctest-modules companion tests --ignore=tests/browser --ignore=tests/live
 
 nbval: install
 	rm -rf $(NB_CACHE)
 	PYTHONPATH=tests $(BIN)/python -m pytest -q -p no:cacheprovider -p nbval_cache --nbval-lax \
+		-n 2 --dist loadfile \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300 chapters
 
 browser: install

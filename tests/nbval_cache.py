@@ -8,12 +8,14 @@ the cache at ``$ABNN_NB_CACHE`` (the ``execute.cache`` folder of ``_config.yml``
 with ``execute_notebooks: cache``, then finds every chapter there (jupyter-cache matches a
 notebook by the hash of its code cells and their metadata) and executes none of them again.
 
-Used as ``pytest -p nbval_cache`` with ``tests/`` on ``PYTHONPATH`` (see the Makefile).
+Used as ``pytest -p nbval_cache`` with ``tests/`` on ``PYTHONPATH`` (see the Makefile); with
+pytest-xdist (``-n 2 --dist loadfile``) each worker stores the notebooks it ran.
 """
 from __future__ import annotations
 
 import copy
 import os
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -74,9 +76,18 @@ def pytest_sessionfinish(session, exitstatus):
         if nb is None:
             continue
         rel = os.path.relpath(path)
-        cache.cache_notebook_bundle(CacheBundleIn(nb, uri=str(Path(path).resolve())),
-                                    check_validity=False, overwrite=True)
+        for attempt in range(10):          # pytest-xdist workers may write at the same time
+            try:
+                cache.cache_notebook_bundle(CacheBundleIn(nb, uri=str(Path(path).resolve())),
+                                            check_validity=False, overwrite=True)
+                break
+            except Exception:  # noqa: BLE001 - a locked database: wait and retry
+                if attempt == 9:
+                    raise
+                time.sleep(0.5 + attempt)
         stored.append(rel)
+    if hasattr(session.config, "workerinput") or not stored:
+        return                             # an xdist worker (its output is not shown)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(f"nbval_cache: stored {len(stored)} executed notebooks in {folder}")
