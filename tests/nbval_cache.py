@@ -26,6 +26,15 @@ _outputs: dict = defaultdict(dict)     # notebook path -> {code cell number: out
 _failed: set = set()
 
 
+def pytest_sessionstart(session):
+    """Under pytest-xdist the workers start their first kernels at the same moment, and two
+    kernels choosing their TCP ports at once can collide ("Kernel died before replying to
+    kernel_info"): the second worker starts a few seconds later."""
+    worker = getattr(session.config, "workerinput", {}).get("workerid", "gw0")
+    if worker != "gw0":
+        time.sleep(4.0 * int(worker[2:] or 0))
+
+
 def _is_nbval_cell(item) -> bool:
     return type(item).__name__ == "IPyNbCell" and hasattr(item, "cell_num")
 
