@@ -29,8 +29,8 @@ import torch
 from torch import Tensor, nn
 
 from . import samplers
-from ._checks import (check_callable, check_generator, check_int, check_number,
-                      check_probability, check_tensor)
+from ._checks import (check_callable, check_generator, check_int, check_interval,
+                      check_number, check_probability, check_tensor)
 from .boltzmann import RBM, all_binary_states
 from .seeding import rand, randn, randperm
 
@@ -60,14 +60,20 @@ __all__ = [
 def mlp(sizes: Sequence[int], activation: Callable[[], nn.Module] = nn.SiLU) -> nn.Sequential:
     """A multilayer perceptron with layer widths ``sizes`` (input first, output last) and
     ``activation`` between the linear layers."""
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise TypeError(f"sizes must be a sequence of layer widths, got {type(sizes).__name__}")
     sizes = [check_int(f"sizes[{i}]", s, min_value=1) for i, s in enumerate(sizes)]
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least an input and an output width, got {sizes}")
+    check_callable("activation", activation)
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(activation())
+            if not isinstance(layers[-1], nn.Module):
+                raise TypeError(f"activation must build a torch.nn.Module (e.g. torch.nn.ReLU), "
+                                f"got {type(layers[-1]).__name__}")
     return nn.Sequential(*layers)
 
 
@@ -80,6 +86,8 @@ class MLPEnergy(nn.Module):
 
     def __init__(self, in_dim: int, hidden: int = 128, n_hidden_layers: int = 2):
         super().__init__()
+        in_dim = check_int("in_dim", in_dim, min_value=1)
+        hidden = check_int("hidden", hidden, min_value=1)
         n_hidden_layers = check_int("n_hidden_layers", n_hidden_layers, min_value=1)
         self.net = mlp([in_dim] + [hidden] * n_hidden_layers + [1], nn.SiLU)
         self.in_dim = in_dim
@@ -101,8 +109,8 @@ def contrastive_loss(e_pos: Tensor, e_neg: Tensor, alpha: float = 0.1) -> tuple[
     energies near zero, which the loss alone leaves free (only differences matter).
     Returns the loss and a dict of statistics.
     """
-    check_tensor("e_pos", e_pos, ndim=1, floating=True)
-    check_tensor("e_neg", e_neg, ndim=1, floating=True)
+    check_tensor("e_pos", e_pos, ndim=1, floating=True, min_batch=1)
+    check_tensor("e_neg", e_neg, ndim=1, floating=True, min_batch=1)
     alpha = check_number("alpha", alpha, nonnegative=True)
     loss = e_pos.mean() - e_neg.mean() + alpha * ((e_pos**2).mean() + (e_neg**2).mean())
     stats = {"loss": loss, "e_pos": e_pos.mean().detach(), "e_neg": e_neg.mean().detach()}
@@ -128,6 +136,26 @@ class LangevinConfig:
     alpha: float = 0.1
     grad_clip: Optional[float] = None
 
+    def __post_init__(self):
+        self.n_steps = check_int("n_steps", self.n_steps, min_value=0)
+        self.step_size = check_number("step_size", self.step_size, positive=True)
+        self.noise_scale = check_number("noise_scale", self.noise_scale, nonnegative=True)
+        self.buffer_size = check_int("buffer_size", self.buffer_size, min_value=1)
+        self.reinit_prob = check_probability("reinit_prob", self.reinit_prob)
+        self.init_range = check_number("init_range", self.init_range, positive=True)
+        self.alpha = check_number("alpha", self.alpha, nonnegative=True)
+        if self.grad_clip is not None:
+            self.grad_clip = check_number("grad_clip", self.grad_clip, positive=True)
+
+
+def _check_config(config: LangevinConfig) -> None:
+    """Re-check a config's fields (it may have been changed after it was made), naming them
+    ``config.field``."""
+    try:
+        LangevinConfig.__post_init__(config)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"config.{err}") from err
+
 
 class LangevinEBM:
     """Contrastive training of an energy with Langevin samples from a replay buffer.
@@ -144,24 +172,33 @@ class LangevinEBM:
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         if not isinstance(config, LangevinConfig):
             raise TypeError(f"config must be a LangevinConfig, got {type(config).__name__}")
+        _check_config(config)
         self.model, self.config, self.dim = model, config, check_int("dim", dim, min_value=1)
         self.generator = check_generator("generator", generator)
         self.device = device
-        r = check_number("config.init_range", config.init_range, positive=True)
+        r = config.init_range
         self.init_fn = lambda n, g: (2 * r * rand((n, self.dim), g, device) - r)
         self.buffer = samplers.ReplayBuffer(config.buffer_size, self.init_fn,
                                             reinit_prob=config.reinit_prob, generator=generator)
 
     def sample(self, x0: Tensor, n_steps: Optional[int] = None, **kw):
         """Langevin samples of the current energy, started at ``x0``."""
+        check_tensor("x0", x0, ndim=2, last_dim=self.dim, floating=True, min_batch=1)
+        if n_steps is not None:
+            n_steps = check_int("n_steps", n_steps, min_value=0)
+        _check_config(self.config)
         c = self.config
         return samplers.langevin(self.model, x0, n_steps=c.n_steps if n_steps is None else n_steps,
                                  step_size=c.step_size, noise_scale=c.noise_scale,
                                  grad_clip=c.grad_clip, generator=self.generator, **kw)
 
     def step(self, x_pos: Tensor) -> dict:
-        """One contrastive step on a batch of data: returns the loss dict for :func:`fit`."""
-        check_tensor("x_pos", x_pos, ndim=2, last_dim=self.dim, floating=True)
+        """One contrastive step on a batch of data: returns the loss dict for
+        :func:`companion.training.fit`."""
+        check_tensor("x_pos", x_pos, ndim=2, last_dim=self.dim, floating=True, min_batch=1)
+        if x_pos.shape[0] > self.buffer.capacity:
+            raise ValueError(f"x_pos must hold at most config.buffer_size = {self.buffer.capacity} "
+                             f"rows (one buffer sample each), got {x_pos.shape[0]}")
         x_neg, idx = self.buffer.sample(x_pos.shape[0], self.generator)
         x_neg = self.sample(x_neg.to(x_pos.device))
         self.buffer.update(idx, x_neg)
@@ -184,10 +221,30 @@ def contrastive_backprop_loss(model: Callable[[Tensor], Tensor], x: Tensor, *, n
     """
     check_callable("model", model)
     check_tensor("x", x, floating=True, min_batch=1)
+    check_int("n_steps", n_steps, min_value=0)
+    check_number("step_size", step_size, positive=True)
+    check_number("noise_scale", noise_scale, nonnegative=True)
+    check_generator("generator", generator)
+    check_number("alpha", alpha, nonnegative=True)
+    if bounds is not None:
+        check_interval("bounds", bounds)
     x_hat = samplers.langevin(model, x, n_steps=n_steps, step_size=step_size,
                               noise_scale=noise_scale, generator=generator, bounds=bounds)
     loss, _ = contrastive_loss(model(x), model(x_hat), alpha)
     return loss, x_hat
+
+
+def _check_mean_cov(mean: Tensor, cov: Tensor) -> None:
+    """A mean (d,) and a symmetric positive definite covariance (d, d)."""
+    check_tensor("mean", mean, ndim=1, floating=True, nonempty=True)
+    check_tensor("cov", cov, ndim=2, floating=True)
+    if cov.shape != (mean.shape[0], mean.shape[0]):
+        raise ValueError(f"cov must have shape (d, d) for mean of shape (d,), got cov "
+                         f"{tuple(cov.shape)} and mean {tuple(mean.shape)}")
+    if not torch.allclose(cov, cov.T, rtol=1e-5, atol=1e-8):
+        raise ValueError("cov must be symmetric")
+    if torch.linalg.cholesky_ex(cov).info.item() != 0:
+        raise ValueError("cov must be positive definite")
 
 
 class GaussianNoise:
@@ -195,17 +252,14 @@ class GaussianNoise:
     sampled with an explicit generator."""
 
     def __init__(self, mean: Tensor, cov: Tensor):
-        check_tensor("mean", mean, ndim=1, floating=True)
-        check_tensor("cov", cov, ndim=2, floating=True)
-        if cov.shape != (mean.shape[0], mean.shape[0]):
-            raise ValueError(f"cov must have shape {(mean.shape[0], mean.shape[0])}, "
-                             f"got {tuple(cov.shape)}")
+        _check_mean_cov(mean, cov)
         self.mean, self.cov = mean, cov
-        self.chol = torch.linalg.cholesky(cov)      # raises if cov is not positive definite
+        self.chol = torch.linalg.cholesky(cov)
         self._dist = torch.distributions.MultivariateNormal(mean, scale_tril=self.chol)
 
     def sample(self, n: int, generator: Optional[torch.Generator] = None) -> Tensor:
         n = check_int("n", n, min_value=1)
+        check_generator("generator", generator)
         z = randn((n, self.mean.shape[0]), generator, self.mean.device, self.mean.dtype)
         return self.mean + z @ self.chol.T
 
@@ -223,12 +277,7 @@ class GaussianEnergy(nn.Module):
 
     def __init__(self, mean: Tensor, cov: Tensor):
         super().__init__()
-        check_tensor("mean", mean, ndim=1, floating=True)
-        check_tensor("cov", cov, ndim=2, floating=True)
-        if cov.shape != (mean.shape[0], mean.shape[0]):
-            raise ValueError(f"cov must have shape {(mean.shape[0], mean.shape[0])}, "
-                             f"got {tuple(cov.shape)}")
-        torch.linalg.cholesky(cov)                  # raises if cov is not positive definite
+        _check_mean_cov(mean, cov)
         self.register_buffer("mean", mean.clone())
         self.register_buffer("precision", torch.linalg.inv(cov))
         self.register_buffer("cov", cov.clone())
@@ -261,7 +310,13 @@ class NCEModel(nn.Module):
         self.log_z = nn.Parameter(torch.zeros(()))
 
     def log_prob(self, x: Tensor) -> Tensor:
-        return -self.energy(x) - self.log_z
+        r"""$\log p_\theta(x) = -E_\theta(x) - c$ for a batch ``x`` (B, d): (B,)."""
+        check_tensor("x", x, ndim=2, floating=True)
+        e = self.energy(x)
+        if not isinstance(e, Tensor) or e.shape != x.shape[:1]:
+            raise ValueError(f"energy must map x of shape {tuple(x.shape)} to ({x.shape[0]},), "
+                             f"got {tuple(getattr(e, 'shape', ()))}")
+        return -e - self.log_z
 
     def loss(self, x_data: Tensor, x_noise: Tensor, noise_log_prob: Callable[[Tensor], Tensor]
              ) -> Tensor:
@@ -271,6 +326,9 @@ class NCEModel(nn.Module):
         check_tensor("x_data", x_data, ndim=2, floating=True, min_batch=1)
         check_tensor("x_noise", x_noise, ndim=2, floating=True, min_batch=1)
         check_callable("noise_log_prob", noise_log_prob)
+        if x_noise.shape[1] != x_data.shape[1]:
+            raise ValueError(f"x_noise must have the dimension of x_data ({x_data.shape[1]}), got "
+                             f"shapes {tuple(x_noise.shape)} and {tuple(x_data.shape)}")
         nu = x_noise.shape[0] / x_data.shape[0]
         g_data = self.log_prob(x_data) - noise_log_prob(x_data) - math.log(nu)
         g_noise = self.log_prob(x_noise) - noise_log_prob(x_noise) - math.log(nu)
@@ -309,6 +367,7 @@ def make_pairs(labels: Tensor, generator: Optional[torch.Generator] = None,
     ``p_same``) or of another label. Returns ``(i, j, same)``: the indices of the two members
     of each pair, (B,) each, and the 0/1 target ``same`` (B,)."""
     check_tensor("labels", labels, ndim=1, min_batch=2)
+    check_generator("generator", generator)
     p_same = check_probability("p_same", p_same)
     n, device = labels.shape[0], labels.device
     i = torch.arange(n, device=device)
@@ -339,8 +398,11 @@ def siamese_loss(z_a: Tensor, z_b: Tensor, same: Tensor, margin: float = 1.0) ->
     (``same`` = 1) have their energy pushed down, $D^2$; dissimilar pairs are pushed up
     until they are ``margin`` apart, $\max(0, m - D)^2$. Returns the mean over pairs.
     """
-    check_tensor("z_a", z_a, ndim=2, floating=True)
-    check_tensor("z_b", z_b, ndim=2, floating=True)
+    check_tensor("z_a", z_a, ndim=2, floating=True, min_batch=1)
+    check_tensor("z_b", z_b, ndim=2, floating=True, min_batch=1)
+    check_tensor("same", same, ndim=1)
+    if not bool(((same == 0) | (same == 1)).all()):
+        raise ValueError(f"same must hold only 0 and 1, got values {sorted(set(same.tolist()))[:5]}")
     if z_a.shape != z_b.shape or same.shape != z_a.shape[:1]:
         raise ValueError(f"z_a, z_b must share a shape (B, k) and same must be (B,), got "
                          f"{tuple(z_a.shape)}, {tuple(z_b.shape)}, {tuple(same.shape)}")
@@ -371,6 +433,7 @@ class SparseCoding(nn.Module):
         self.n_features = check_int("n_features", n_features, min_value=1)
         self.n_atoms = check_int("n_atoms", n_atoms, min_value=1)
         self.lam = check_number("lam", lam, nonnegative=True)
+        check_generator("generator", generator)
         D = randn((self.n_features, self.n_atoms), generator)
         self.D = nn.Parameter(D / D.norm(dim=0, keepdim=True), requires_grad=False)
 
@@ -381,6 +444,7 @@ class SparseCoding(nn.Module):
         begins where the data are, and none is left unused as random noise."""
         check_tensor("x", x, ndim=2, last_dim=self.n_features, floating=True,
                      min_batch=self.n_atoms)
+        check_generator("generator", generator)
         rows = x[randperm(x.shape[0], generator, x.device)[: self.n_atoms]]
         self.D.copy_((rows / rows.norm(dim=1, keepdim=True).clamp_min(1e-8)).T)
         return self
@@ -389,6 +453,9 @@ class SparseCoding(nn.Module):
         r"""$E(x, z) = \frac12\lVert x - Dz\rVert^2 + \lambda\lVert z\rVert_1$ for (B, n) and (B, k)."""
         check_tensor("x", x, ndim=2, last_dim=self.n_features, floating=True)
         check_tensor("z", z, ndim=2, last_dim=self.n_atoms, floating=True)
+        if z.shape[0] != x.shape[0]:
+            raise ValueError(f"z must hold one code per row of x ({x.shape[0]}), "
+                             f"got shape {tuple(z.shape)}")
         return 0.5 * ((x - z @ self.D.T) ** 2).sum(1) + self.lam * z.abs().sum(1)
 
     @torch.no_grad()
@@ -399,10 +466,15 @@ class SparseCoding(nn.Module):
         Nesterov momentum on $y$."""
         check_tensor("x", x, ndim=2, last_dim=self.n_features, floating=True)
         n_steps = check_int("n_steps", n_steps, min_value=1)
+        if z0 is not None:
+            check_tensor("z0", z0, ndim=2, last_dim=self.n_atoms, floating=True)
+            if z0.shape[0] != x.shape[0]:
+                raise ValueError(f"z0 must hold one code per row of x ({x.shape[0]}), "
+                                 f"got shape {tuple(z0.shape)}")
         D = self.D
         L = torch.linalg.matrix_norm(D, ord=2) ** 2
         z = torch.zeros(x.shape[0], self.n_atoms, dtype=x.dtype, device=x.device) \
-            if z0 is None else z0.clone()
+            if z0 is None else z0.to(x).clone()
         y, t = z.clone(), 1.0
         for _ in range(n_steps):
             u = y + (x - y @ D.T) @ D / L
@@ -415,6 +487,8 @@ class SparseCoding(nn.Module):
     @torch.no_grad()
     def free_energy(self, x: Tensor, n_steps: int = 100) -> Tensor:
         r"""$F(x) = \min_z E(x, z)$, with $z$ from :meth:`infer`."""
+        check_tensor("x", x, ndim=2, last_dim=self.n_features, floating=True)
+        n_steps = check_int("n_steps", n_steps, min_value=1)
         return self.energy(x, self.infer(x, n_steps))
 
     @torch.no_grad()
@@ -446,6 +520,8 @@ class SigmoidBeliefNet(nn.Module):
         super().__init__()
         self.n_visible = check_int("n_visible", n_visible, min_value=1)
         self.n_hidden = check_int("n_hidden", n_hidden, min_value=1, max_value=20)
+        init_std = check_number("init_std", init_std, nonnegative=True)
+        check_generator("generator", generator)
         self.W = nn.Parameter(init_std * randn((self.n_visible, self.n_hidden), generator))
         self.a = nn.Parameter(init_std * randn((self.n_visible,), generator))
         self.c = nn.Parameter(init_std * randn((self.n_hidden,), generator))
@@ -454,6 +530,7 @@ class SigmoidBeliefNet(nn.Module):
     def sample(self, n: int, generator: Optional[torch.Generator] = None) -> Tensor:
         """``n`` exact samples of v by ancestral sampling: (n, n_visible)."""
         n = check_int("n", n, min_value=1)
+        check_generator("generator", generator)
         dtype, device = self.W.dtype, self.W.device
         h = (rand((n, self.n_hidden), generator, device, dtype) < torch.sigmoid(self.c)).to(dtype)
         p_v = torch.sigmoid(h @ self.W.T + self.a)
@@ -462,6 +539,8 @@ class SigmoidBeliefNet(nn.Module):
     def log_prob(self, v: Tensor) -> Tensor:
         r"""$\log P(v) = \log \sum_h P(h) P(v \mid h)$ by enumerating all $2^H$ hidden states."""
         check_tensor("v", v, ndim=2, last_dim=self.n_visible, floating=True)
+        if not bool(((v == 0) | (v == 1)).all()):
+            raise ValueError("v must hold binary states (only 0 and 1)")
         h = all_binary_states(self.n_hidden, v.dtype, v.device)                # (2^H, H)
         log_ph = (h * nn.functional.logsigmoid(self.c)
                   + (1 - h) * nn.functional.logsigmoid(-self.c)).sum(1)       # (2^H,)
@@ -472,18 +551,36 @@ class SigmoidBeliefNet(nn.Module):
         return torch.logsumexp(log_ph[None] + log_pv_h, dim=1)
 
 
-def product_energy(energies: Sequence[Tensor]) -> Tensor:
-    r"""Energy of a product of experts, $\prod_k p_k \propto e^{-\sum_k E_k}$: the sum of energies."""
+def _check_energies(energies: Sequence[Tensor]) -> None:
+    """A non-empty sequence of energy tensors of one shape; +inf (an impossible state) is a
+    valid energy, NaN and -inf are not."""
+    if isinstance(energies, Tensor) or not isinstance(energies, Sequence):
+        raise TypeError(f"energies must be a list of tensors, got {type(energies).__name__}")
     if not energies:
         raise ValueError("energies must hold at least one tensor")
+    for k, e in enumerate(energies):
+        check_tensor(f"energies[{k}]", e, finite=False)
+        if (e.is_floating_point() and bool(torch.isnan(e).any())) or bool((e == -math.inf).any()):
+            raise ValueError(f"energies[{k}] must hold no NaN and no -inf")
+        if e.shape != energies[0].shape:
+            raise ValueError(f"energies must all have one shape, got {tuple(energies[0].shape)} "
+                             f"and {tuple(e.shape)} (energies[{k}])")
+
+
+def product_energy(energies: Sequence[Tensor]) -> Tensor:
+    r"""Energy of a product of experts, $\prod_k p_k \propto e^{-\sum_k E_k}$: the sum of energies."""
+    _check_energies(energies)
     return torch.stack(list(energies)).sum(0)
 
 
 def mixture_energy(energies: Sequence[Tensor], weights: Optional[Sequence[float]] = None) -> Tensor:
     r"""Energy of a mixture of normalised densities, $\sum_k w_k e^{-E_k}$:
     $-\log\sum_k w_k e^{-E_k}$, a soft minimum of the experts' energies."""
-    if not energies:
-        raise ValueError("energies must hold at least one tensor")
+    _check_energies(energies)
+    if weights is not None:
+        if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__"):
+            raise TypeError(f"weights must be a sequence of numbers, got {type(weights).__name__}")
+        weights = [check_number(f"weights[{k}]", w, nonnegative=True) for k, w in enumerate(weights)]
     stacked = torch.stack(list(energies))
     k = stacked.shape[0]
     w = torch.full((k,), 1.0 / k, dtype=stacked.dtype) if weights is None else \
@@ -504,7 +601,7 @@ def gaussian_mixture_energy(x: Tensor, means: Tensor, std: float) -> Tensor:
     Langevin chains on it are stable for step sizes below $2s^2$.
     """
     check_tensor("x", x, ndim=2, floating=True)
-    check_tensor("means", means, ndim=2, last_dim=x.shape[1], floating=True)
+    check_tensor("means", means, ndim=2, last_dim=x.shape[1], floating=True, min_batch=1)
     std = check_number("std", std, positive=True)
     sq = ((x[:, None, :] - means.to(x)[None]) ** 2).sum(-1)                 # (B, K)
     return -torch.logsumexp(-sq / (2 * std**2), dim=1)
@@ -547,6 +644,8 @@ def gibbs_autocorrelation(rbm: RBM, max_lag: int,
         raise ValueError(f"rbm must have at most 12 visible and 12 hidden units for exact "
                          f"enumeration, got {rbm.n_visible} and {rbm.n_hidden}")
     max_lag = check_int("max_lag", max_lag, min_value=0)
+    if statistic is not None:
+        check_callable("statistic", statistic)
     dtype, device = torch.float64, rbm.W.device
     model = RBM(rbm.n_visible, rbm.n_hidden).to(device, dtype)
     model.load_state_dict({k: t.to(dtype) for k, t in rbm.state_dict().items()})
@@ -559,7 +658,11 @@ def gibbs_autocorrelation(rbm: RBM, max_lag: int,
 
     T = bernoulli_table(model.p_h_given_v(v), h) @ bernoulli_table(model.p_v_given_h(h), v)
     pi = model.log_prob(v).exp()
-    f = v.sum(1) if statistic is None else statistic(v).to(dtype)
+    f = v.sum(1) if statistic is None else statistic(v)
+    if not isinstance(f, Tensor) or f.shape != v.shape[:1]:
+        raise ValueError(f"statistic must map states (N, D) to values (N,), got "
+                         f"{tuple(getattr(f, 'shape', ())) or type(f).__name__}")
+    f = check_tensor("statistic(v)", f.to(dtype))
     m = (pi * f).sum()
     var = (pi * f**2).sum() - m**2
     if not var > 0:

@@ -23,8 +23,8 @@ from typing import Callable, Optional, Sequence, Union
 import torch
 from torch import Tensor
 
-from ._checks import (check_callable, check_generator, check_int, check_number,
-                      check_probability, check_tensor)
+from ._checks import (check_callable, check_generator, check_int, check_interval,
+                      check_number, check_probability, check_tensor)
 from .seeding import rand, randn, randperm
 
 __all__ = ["ReplayBuffer", "energy_and_grad", "gibbs", "langevin", "mala", "metropolis_hastings"]
@@ -47,6 +47,10 @@ def energy_and_grad(energy_fn: EnergyFn, x: Tensor) -> tuple[Tensor, Tensor]:
     Gradients flow only to ``x``: the parameters of a model used as ``energy_fn`` are not
     touched (their ``.grad`` stays as it was).
     """
+    check_callable("energy_fn", energy_fn)
+    check_tensor("x", x, floating=True)
+    if x.dim() == 0:
+        raise ValueError("x must be a batch of states (B, ...), got a 0-dimensional tensor")
     with torch.enable_grad():
         x = x.detach().requires_grad_(True)
         e = _energies(energy_fn, x)
@@ -83,12 +87,13 @@ def langevin(energy_fn: EnergyFn, x0: Tensor, *, n_steps: int, step_size: float,
     check_generator("generator", generator)
     if grad_clip is not None:
         grad_clip = check_number("grad_clip", grad_clip, positive=True)
-    if bounds is not None and (len(bounds) != 2 or not bounds[0] < bounds[1]):
-        raise ValueError(f"bounds must be a pair (low, high) with low < high, got {bounds!r}")
+    if bounds is not None:
+        bounds = check_interval("bounds", bounds)
     if noise is not None:
         check_tensor("noise", noise, floating=True)
         if noise.shape != (n_steps, *x0.shape):
-            raise ValueError(f"noise must have shape {(n_steps, *x0.shape)}, got {tuple(noise.shape)}")
+            raise ValueError(f"noise must have shape (n_steps, *x0.shape) = {(n_steps, *x0.shape)}, "
+                             f"got {tuple(noise.shape)}")
     std = noise_scale * math.sqrt(2.0 * step_size)
     x = x0.detach().clone()
     path = [x] if return_trajectory else None
@@ -222,9 +227,12 @@ def gibbs(energy_fn: EnergyFn, x0: Tensor, *, n_sweeps: int,
     n_sweeps = check_int("n_sweeps", n_sweeps, min_value=0)
     beta = check_number("beta", beta, positive=True)
     check_generator("generator", generator)
-    vals = torch.as_tensor(list(values), dtype=x0.dtype, device=x0.device)
-    if vals.dim() != 1 or len(vals) < 2:
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or len(values) < 2:
         raise ValueError(f"values must list at least two states, got {values!r}")
+    vals = torch.as_tensor([check_number(f"values[{i}]", v) for i, v in enumerate(values)],
+                           dtype=x0.dtype, device=x0.device)
+    if len(torch.unique(vals)) != len(vals):
+        raise ValueError(f"values must list distinct states, got {values!r}")
     if not torch.isin(x0, vals).all():
         raise ValueError(f"x0 must contain only the values {tuple(vals.tolist())}")
     x = x0.clone()
@@ -267,7 +275,7 @@ class ReplayBuffer:
         check_generator("generator", generator)
         states = init_fn(self.capacity, generator)
         check_tensor("init_fn(capacity, generator)", states, floating=True)
-        if states.shape[0] != self.capacity:
+        if states.dim() == 0 or states.shape[0] != self.capacity:
             raise ValueError(f"init_fn must return {self.capacity} states, got shape "
                              f"{tuple(states.shape)}")
         self.states = states.detach().clone()
@@ -287,14 +295,27 @@ class ReplayBuffer:
             fresh = rand((n,), generator, device) < self.reinit_prob
             k = int(fresh.sum().item())
             if k:
-                x[fresh] = self.init_fn(k, generator).to(device=device, dtype=x.dtype)
+                new = self.init_fn(k, generator)
+                check_tensor("init_fn(n, generator)", new, floating=True)
+                if new.shape != (k, *x.shape[1:]):
+                    raise ValueError(f"init_fn must return {k} states of shape "
+                                     f"{tuple(x.shape[1:])}, got shape {tuple(new.shape)}")
+                x[fresh] = new.to(device=device, dtype=x.dtype)
         return x, idx
 
     def update(self, idx: Tensor, x: Tensor) -> None:
         """Write the advanced states ``x`` back into slots ``idx``."""
         check_tensor("idx", idx, ndim=1)
         check_tensor("x", x, floating=True)
-        if x.shape[0] != idx.shape[0] or x.shape[1:] != self.states.shape[1:]:
+        if idx.dtype not in (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8):
+            raise TypeError(f"idx must be an integer tensor of slot indices, got dtype {idx.dtype}")
+        if idx.numel() and not (0 <= int(idx.min()) and int(idx.max()) < self.capacity):
+            raise ValueError(f"idx must hold slot indices in [0, {self.capacity - 1}], got values "
+                             f"from {int(idx.min())} to {int(idx.max())}")
+        if x.dim() == 0 or x.shape[0] != idx.shape[0]:
+            raise ValueError(f"x must hold one state per entry of idx ({idx.shape[0]}), got x of "
+                             f"shape {tuple(x.shape)} and idx of shape {tuple(idx.shape)}")
+        if x.shape[1:] != self.states.shape[1:]:
             raise ValueError(f"x must have shape {(idx.shape[0], *self.states.shape[1:])}, "
                              f"got {tuple(x.shape)}")
         self.states[idx.to(self.states.device)] = x.detach().to(self.states.device,

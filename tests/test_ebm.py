@@ -353,3 +353,91 @@ def test_gaussian_mixture_energy_is_the_negative_log_mixture_density():
 def test_bad_input_gets_a_clear_error(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()
+
+
+# ----------------------------------------------------------------------------- bad input
+def _nan(*shape):
+    t = torch.zeros(*shape)
+    t.view(-1)[0] = float("nan")
+    return t
+
+
+@pytest.mark.parametrize("call, exc, msg", [
+    (lambda: ebm.mlp([3, 4, 1], "relu"), TypeError, "activation must be callable"),
+    (lambda: ebm.mlp([3, 4, 1], lambda: "relu"), TypeError, "activation must build a torch.nn.Module"),
+    (lambda: ebm.MLPEnergy("2"), TypeError, "in_dim must be an integer"),
+    (lambda: ebm.MLPEnergy(2, hidden=0), ValueError, "hidden must be >= 1"),
+    (lambda: ebm.contrastive_loss(torch.zeros(0), torch.zeros(2)), ValueError,
+     "e_pos must hold at least 1 rows"),
+    (lambda: ebm.contrastive_loss(torch.zeros(2), _nan(2)), ValueError, "e_neg must hold finite"),
+    (lambda: ebm.LangevinConfig(step_size=float("nan")), ValueError, "step_size must be finite"),
+    (lambda: ebm.LangevinConfig(n_steps="30"), TypeError, "n_steps must be an integer"),
+    (lambda: ebm.LangevinConfig(reinit_prob=1.5), ValueError, "reinit_prob must be a probability"),
+    (lambda: ebm.LangevinConfig(grad_clip=0.0), ValueError, "grad_clip must be > 0"),
+    (lambda: ebm.LangevinEBM(ebm.MLPEnergy(2), 2, config=ebm.LangevinConfig(buffer_size=4))
+     .step(torch.zeros(0, 2)), ValueError, "x_pos must hold at least 1 rows"),
+    (lambda: ebm.LangevinEBM(ebm.MLPEnergy(2), 2, config=ebm.LangevinConfig(buffer_size=4))
+     .step(torch.zeros(5, 2)), ValueError, "x_pos must hold at most config.buffer_size = 4"),
+    (lambda: ebm.LangevinEBM(ebm.MLPEnergy(2), 2, config=ebm.LangevinConfig(buffer_size=4))
+     .sample(torch.zeros(2, 2, 2)), ValueError, "x0 must have 2 dimensions"),
+    (lambda: ebm.contrastive_backprop_loss(ebm.MLPEnergy(2), torch.zeros(3, 2), n_steps=1,
+                                           step_size=0.1, alpha=float("inf")),
+     ValueError, "alpha must be finite"),
+    (lambda: ebm.GaussianNoise(torch.zeros(0), torch.eye(2)), ValueError, "mean must not be empty"),
+    (lambda: ebm.GaussianNoise(torch.zeros(2), torch.tensor([[1.0, 2.0], [2.0, 1.0]])), ValueError,
+     "cov must be positive definite"),
+    (lambda: ebm.GaussianEnergy(torch.zeros(2), torch.tensor([[1.0, 0.5], [0.0, 1.0]])), ValueError,
+     "cov must be symmetric"),
+    (lambda: ebm.GaussianEnergy(torch.zeros(2), _nan(2, 2)), ValueError, "cov must hold finite"),
+    (lambda: ebm.NCEModel(torch.nn.Linear(2, 1)).log_prob(torch.zeros(3, 2)), ValueError,
+     "energy must map x of shape"),
+    (lambda: ebm.make_pairs(torch.tensor([0, 1, 0, 1]), generator="gen"), TypeError,
+     "generator must be a torch.Generator"),
+    (lambda: ebm.siamese_loss(torch.zeros(2, 2), torch.zeros(2, 2), torch.tensor([0.5, 1.0])),
+     ValueError, "same must hold only 0 and 1"),
+    (lambda: ebm.siamese_loss(torch.zeros(2, 2), torch.zeros(2, 2), [1, 0]), TypeError,
+     "same must be a torch.Tensor"),
+    (lambda: ebm.siamese_loss(torch.zeros(0, 2), torch.zeros(0, 2), torch.zeros(0)), ValueError,
+     "z_a must hold at least 1 rows"),
+    (lambda: ebm.SparseCoding(5, 3).energy(torch.zeros(4, 5), torch.zeros(1, 3)), ValueError,
+     "z must hold one code per row of x"),
+    (lambda: ebm.SparseCoding(5, 3).infer(torch.zeros(4, 5), z0=torch.zeros(2, 3)), ValueError,
+     "z0 must hold one code per row of x"),
+    (lambda: ebm.SparseCoding(5, 3, generator="gen"), TypeError, "generator must be a torch.Generator"),
+    (lambda: ebm.SigmoidBeliefNet(3, 2, init_std=float("nan")), ValueError, "init_std must be finite"),
+    (lambda: ebm.SigmoidBeliefNet(3, 2).log_prob(torch.full((2, 3), 0.5)), ValueError,
+     "v must hold binary states"),
+    (lambda: ebm.product_energy([torch.zeros(3), torch.zeros(4)]), ValueError,
+     "energies must all have one shape"),
+    (lambda: ebm.product_energy([torch.zeros(3), _nan(3)]), ValueError, r"energies\[1\] must hold no NaN"),
+    (lambda: ebm.mixture_energy([torch.zeros(3)] * 2, [float("nan"), 1.0]), ValueError,
+     r"weights\[0\] must be finite"),
+    (lambda: ebm.gaussian_mixture_energy(torch.zeros(3, 2), torch.zeros(0, 2), 1.0), ValueError,
+     "means must hold at least 1 rows"),
+    (lambda: ebm.gibbs_autocorrelation(ebm.two_mode_rbm(3), 2, statistic="sum"), TypeError,
+     "statistic must be callable"),
+    (lambda: ebm.gibbs_autocorrelation(ebm.two_mode_rbm(3), 2, statistic=lambda v: v), ValueError,
+     r"statistic must map states \(N, D\) to values \(N,\)"),
+])
+def test_bad_input_ebm_refuses_with_a_clear_error(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()
+
+
+def test_bad_input_a_config_changed_after_it_was_made_is_checked_again():
+    cfg = ebm.LangevinConfig(n_steps=2, buffer_size=4)
+    model = ebm.LangevinEBM(ebm.MLPEnergy(2, hidden=4), 2, config=cfg)
+    cfg.step_size = -1.0
+    with pytest.raises(ValueError, match="config.step_size must be > 0"):
+        model.step(torch.zeros(2, 2))
+
+
+def test_bad_input_integer_likes_are_accepted_and_infinite_energies_are_valid():
+    assert ebm.MLPEnergy(np.int64(2), hidden=np.int32(4))(torch.zeros(3, 2)).shape == (3,)
+    assert ebm.LangevinConfig(n_steps=np.int64(3)).n_steps == 3
+    assert ebm.two_mode_rbm(np.int64(4)).n_visible == 4
+    assert ebm.SparseCoding(5, 3).infer(torch.zeros(2, 5), n_steps=np.int64(3)).shape == (2, 3)
+    # +inf is the energy of an impossible state: a product with it is impossible too
+    inf = torch.tensor([0.0, math.inf])
+    assert torch.equal(ebm.product_energy([inf, torch.ones(2)]), torch.tensor([1.0, math.inf]))
+    assert ebm.mixture_energy([inf, torch.zeros(2)])[1].item() == pytest.approx(math.log(2))

@@ -202,7 +202,7 @@ def test_replay_buffer_restarts_at_the_requested_rate(gen):
     (lambda: samplers.langevin(gaussian_energy, torch.zeros(2, 2), n_steps=1, step_size=0.1,
                                noise=torch.zeros(3, 2, 2)), ValueError, "noise must have shape"),
     (lambda: samplers.langevin(gaussian_energy, torch.zeros(2, 2), n_steps=1, step_size=0.1,
-                               bounds=(1, -1)), ValueError, "bounds must be a pair"),
+                               bounds=(1, -1)), ValueError, "bounds must satisfy low < high"),
     (lambda: samplers.langevin("E", torch.zeros(2, 2), n_steps=1, step_size=0.1),
      TypeError, "energy_fn must be callable"),
     (lambda: samplers.metropolis_hastings(gaussian_energy, torch.zeros(2, 2), n_steps=1,
@@ -227,3 +227,59 @@ def test_replay_buffer_restarts_at_the_requested_rate(gen):
 def test_bad_input_gets_a_clear_error(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()
+
+
+# ----------------------------------------------------------------------------- bad input
+def _init(n, g):
+    return torch.zeros(n, 2)
+
+
+@pytest.mark.parametrize("call, exc, msg", [
+    (lambda: samplers.energy_and_grad(gaussian_energy, torch.tensor([[float("nan"), 0.0]])),
+     ValueError, "x must hold finite values"),
+    (lambda: samplers.energy_and_grad("E", torch.zeros(2, 2)), TypeError, "energy_fn must be callable"),
+    (lambda: samplers.energy_and_grad(gaussian_energy, [[0.0, 0.0]]), TypeError,
+     "x must be a torch.Tensor"),
+    (lambda: samplers.langevin(gaussian_energy, torch.zeros(2, 2), n_steps=1, step_size=0.1,
+                               bounds=(float("nan"), 1.0)), ValueError, "bounds must satisfy"),
+    (lambda: samplers.langevin(gaussian_energy, torch.zeros(2, 2, 1), n_steps=2, step_size=0.1,
+                               noise=torch.zeros(2, 2, 2)), ValueError,
+     r"noise must have shape \(n_steps, \*x0.shape\)"),
+    (lambda: samplers.mala(gaussian_energy, torch.zeros(0, 2), n_steps=1, step_size=0.1),
+     ValueError, "x0 must hold at least 1 rows"),
+    (lambda: samplers.metropolis_hastings(gaussian_energy, torch.zeros(2, 2), n_steps=1,
+                                          proposal_std=float("inf")), ValueError,
+     "proposal_std must be finite"),
+    (lambda: samplers.gibbs(gaussian_energy, torch.zeros(2, 2), n_sweeps=1,
+                            values=(0.0, float("nan"))), ValueError, r"values\[1\] must be finite"),
+    (lambda: samplers.gibbs(gaussian_energy, torch.zeros(2, 2), n_sweeps=1, values=(0.0, 0.0)),
+     ValueError, "values must list distinct states"),
+    (lambda: samplers.ReplayBuffer(3, _init).update(torch.tensor([0, 3]), torch.zeros(2, 2)),
+     ValueError, r"idx must hold slot indices in \[0, 2\]"),
+    (lambda: samplers.ReplayBuffer(3, _init).update(torch.tensor([0.0, 1.0]), torch.zeros(2, 2)),
+     TypeError, "idx must be an integer tensor"),
+    (lambda: samplers.ReplayBuffer(3, _init).update(torch.tensor([], dtype=torch.long),
+                                                    torch.zeros(2, 2)),
+     ValueError, r"x must hold one state per entry of idx \(0\)"),
+    (lambda: samplers.ReplayBuffer(3, lambda n, g: torch.zeros(n, 2) if n == 3 else torch.zeros(n, 5),
+                                   reinit_prob=1.0).sample(2),
+     ValueError, "init_fn must return 2 states of shape"),
+])
+def test_bad_input_samplers_refuse_with_a_clear_error(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()
+
+
+def test_bad_input_integer_likes_and_any_state_shape_are_accepted(gen):
+    import numpy as np
+
+    quad = lambda x: 0.5 * x.pow(2).reshape(len(x), -1).sum(1)   # noqa: E731
+    for x0 in (torch.zeros(4), torch.zeros(4, 2), torch.zeros(4, 2, 3)):
+        x = samplers.langevin(quad, x0, n_steps=np.int64(2), step_size=0.1, generator=gen)
+        assert x.shape == x0.shape
+        assert samplers.mala(quad, x0, n_steps=np.int32(2), step_size=0.1, generator=gen)[0].shape \
+            == x0.shape
+    buffer = samplers.ReplayBuffer(np.int64(4), _init)
+    x, idx = buffer.sample(np.int64(2))
+    buffer.update(idx, x + 1)
+    assert buffer.states[idx].eq(1).all()
