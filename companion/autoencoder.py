@@ -59,6 +59,7 @@ __all__ = [
     "tangent_directions",
 ]
 
+#: The activations an autoencoder's layers may use, by name (each value builds the module).
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "identity": nn.Identity, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "silu": nn.SiLU,
     "tanh": nn.Tanh,
@@ -231,6 +232,7 @@ def binary_cross_entropy(x_hat: Tensor, x: Tensor) -> Tensor:
     return -(x * log_p + (1 - x) * log_q).mean(dim=1)
 
 
+#: The reconstruction losses by name: ``loss(x_hat, x)`` returns one value per example.
 LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "mse": mean_squared_error, "bce": binary_cross_entropy,
 }

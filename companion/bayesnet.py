@@ -734,7 +734,7 @@ def min_fill_order(scopes: Sequence[Sequence[str]], hidden: Sequence[str],
 def elimination_order(net: BayesianNetwork, query: Union[str, Sequence[str]],
                       evidence: Evidence = None) -> list[str]:
     """The order in which :func:`variable_elimination` sums out the hidden variables that
-    matter for the query (see :func:`_relevant`: barren and disconnected ones are left
+    matter for the query (see ``_relevant``: barren and disconnected ones are left
     out): greedy min-fill on the interaction graph of their tables, two variables being
     neighbours when a table holds both."""
     query, ev = _check_query(net, query, evidence)
@@ -763,7 +763,7 @@ def variable_elimination(net: BayesianNetwork, query: Union[str, Sequence[str]],
                          return_trace: bool = False):
     r"""$P(\text{query} \mid e)$ by variable elimination, never building the joint.
 
-    Keep the tables that matter (:func:`_relevant`: no barren variables, nothing the
+    Keep the tables that matter (``_relevant``: no barren variables, nothing the
     evidence cuts off from the query) with the evidence fixed; then for each hidden
     variable $v$ in ``order`` (default: :func:`elimination_order`, greedy min-fill),
     multiply the tables that mention $v$ and sum $v$ out,

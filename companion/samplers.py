@@ -51,6 +51,10 @@ def energy_and_grad(energy_fn: EnergyFn, x: Tensor) -> tuple[Tensor, Tensor]:
     check_tensor("x", x, floating=True)
     if x.dim() == 0:
         raise ValueError("x must be a batch of states (B, ...), got a 0-dimensional tensor")
+    return _energy_and_grad(energy_fn, x)
+
+
+def _energy_and_grad(energy_fn: EnergyFn, x: Tensor) -> tuple[Tensor, Tensor]:
     with torch.enable_grad():
         x = x.detach().requires_grad_(True)
         e = _energies(energy_fn, x)
@@ -98,7 +102,7 @@ def langevin(energy_fn: EnergyFn, x0: Tensor, *, n_steps: int, step_size: float,
     x = x0.detach().clone()
     path = [x] if return_trajectory else None
     for t in range(n_steps):
-        _, grad = energy_and_grad(energy_fn, x)
+        _, grad = _energy_and_grad(energy_fn, x)
         if grad_clip is not None:
             grad = grad.clamp(-grad_clip, grad_clip)
         xi = noise[t] if noise is not None else randn(x.shape, generator, x.device, x.dtype)
@@ -107,6 +111,9 @@ def langevin(energy_fn: EnergyFn, x0: Tensor, *, n_steps: int, step_size: float,
             x = x.clamp(bounds[0], bounds[1])
         if path is not None:
             path.append(x)
+    if not torch.isfinite(x.sum()) and not torch.isfinite(x).all():
+        raise ValueError(f"the Langevin chain diverged (states not finite after {n_steps} steps): "
+                         f"lower step_size (got {step_size}), or pass grad_clip or bounds")
     if path is not None:
         return x, torch.stack(path)
     return x

@@ -24,3 +24,16 @@ def chromium_path():
         if candidate and Path(candidate).exists():
             return candidate
     return None
+
+
+def launched_chromium():
+    """Yield a headless Chromium (playwright driving Debian's binary); for a fixture."""
+    path = chromium_path()
+    if path is None:
+        missing("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()

@@ -52,6 +52,15 @@ def pytest_runtest_makereport(item, call):
     _outputs[path][item.cell_num] = item.test_outputs
 
 
+def _silenced(source: str) -> bool:
+    """Whether IPython would print no result for this cell (it ends in ``;``). nbval runs
+    cells with ``store_history=False``, so IPython, which looks for the ``;`` in its
+    history, shows the result anyway; the build must get the outputs Jupyter would show
+    (a figure cell would otherwise have two outputs, both carrying its figure label)."""
+    from IPython.core.displayhook import DisplayHook
+    return DisplayHook.semicolon_at_end_of_expression(source)
+
+
 def _executed(path: str, outputs: dict):
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -59,8 +68,11 @@ def _executed(path: str, outputs: dict):
         return None
     for n, cell in enumerate(code, start=1):
         outs = []
+        silenced = _silenced(cell.source)
         for out in outputs[n - 1]:
             out = copy.deepcopy(dict(out))
+            if silenced and out.get("output_type") == "execute_result":
+                continue
             if out.get("output_type") == "execute_result":
                 out["execution_count"] = n
             outs.append(nbformat.from_dict(out))

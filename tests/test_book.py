@@ -273,3 +273,18 @@ def test_the_build_reuses_what_nbval_executed(tmp_path):
     log = built.stdout + built.stderr
     assert built.returncode == 0, log[-3000:]
     assert "Using cached notebook" in log and "Executing notebook" not in log, log[-3000:]
+
+
+def test_the_cache_drops_results_a_semicolon_silences(tmp_path):
+    """nbval runs cells without history, so IPython shows the value of `fig;` anyway; the
+    cached notebook must hold only what Jupyter shows (one output per figure cell)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import nbval_cache
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1\nx;  # quiet"),
+                                         nbformat.v4.new_code_cell("x")])
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    result = {"output_type": "execute_result", "data": {"text/plain": "1"}, "metadata": {},
+              "execution_count": 1}
+    executed = nbval_cache._executed(str(path), {0: [result], 1: [result]})
+    assert [len(c.outputs) for c in executed.cells] == [0, 1]

@@ -283,3 +283,20 @@ def test_bad_input_integer_likes_and_any_state_shape_are_accepted(gen):
     x, idx = buffer.sample(np.int64(2))
     buffer.update(idx, x + 1)
     assert buffer.states[idx].eq(1).all()
+
+
+def test_bad_input_a_diverging_langevin_chain_is_refused():
+    """On E = x^2 / 2 the update is x <- (1 - eta) x + noise: for eta > 2 it grows without
+    bound, and the chain must say so rather than return infinities or NaN."""
+    x0 = torch.ones(4, 1, dtype=torch.float64)
+    quadratic = lambda x: 0.5 * (x ** 2).sum(-1)  # noqa: E731
+    with pytest.raises(ValueError, match="diverged.*step_size"):
+        samplers.langevin(quadratic, x0, n_steps=2000, step_size=3.0,
+                          generator=torch.Generator().manual_seed(0))
+    x = samplers.langevin(quadratic, x0, n_steps=2000, step_size=1.5,
+                          generator=torch.Generator().manual_seed(0))
+    assert torch.isfinite(x).all()
+    # MALA rejects the diverging proposals instead: its states stay finite.
+    x, rate = samplers.mala(quadratic, x0, n_steps=200, step_size=50.0,
+                            generator=torch.Generator().manual_seed(0))
+    assert torch.isfinite(x).all() and rate < 0.5

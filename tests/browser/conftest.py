@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
 sys.path.insert(0, str(ROOT / "tests"))
-from browser_support import CHROMIUM_FLAGS, chromium_path, missing as _missing  # noqa: E402,F401
+from browser_support import launched_chromium, missing as _missing  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session")
@@ -39,15 +39,7 @@ def site():
 
 @pytest.fixture(scope="session")
 def browser():
-    path = chromium_path()
-    if path is None:
-        _missing("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
-        yield b
-        b.close()
+    yield from launched_chromium()
 
 
 @pytest.fixture

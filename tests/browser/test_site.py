@@ -20,12 +20,30 @@ ACCEPTED = {
 }
 
 
+REDIRECT = re.compile(r'^\s*<meta http-equiv="Refresh" content="0; url=([^"]+)" />\s*$', re.I)
+
+
+def _redirect(path: Path):
+    """The target of a redirect stub (the root index.html jupyter-book writes), or None."""
+    m = REDIRECT.match(path.read_text(encoding="utf-8", errors="replace")[:500])
+    return m.group(1) if m else None
+
+
 def pages():
+    """Every page a reader sees (a redirect stub is not one: the browser leaves it at once)."""
     if not (HTML / "index.html").exists():
         return []
     return sorted(str(p.relative_to(HTML)) for p in HTML.rglob("*.html")
                   if not p.name.startswith(("genindex", "search", "py-modindex"))
-                  and "_static" not in p.parts and "_sources" not in p.parts)
+                  and "_static" not in p.parts and "_sources" not in p.parts
+                  and _redirect(p) is None)
+
+
+def test_the_root_page_leads_to_the_book():
+    _built()
+    target = _redirect(HTML / "index.html")
+    page = HTML / (target or "index.html")
+    assert page.exists() and _redirect(page) is None and "<main" in page.read_text(), target
 
 
 def _built():

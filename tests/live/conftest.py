@@ -26,7 +26,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
-from browser_support import CHROMIUM_FLAGS, chromium_path, missing as _missing  # noqa: E402
+from browser_support import launched_chromium, missing as _missing  # noqa: E402
 
 SHOTS = ROOT / "_build" / "live"
 FRONT_ENDS = {
@@ -114,15 +114,7 @@ class Server:
 
 @pytest.fixture(scope="module")
 def browser():
-    path = chromium_path()
-    if path is None:
-        _missing("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
-        yield b
-        b.close()
+    yield from launched_chromium()
 
 
 @pytest.fixture(scope="module", params=sorted(FRONT_ENDS))
