@@ -75,12 +75,12 @@ nbval: install
 		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300 chapters
 
 browser: install
-	$(BIN)/python -m pytest -q tests/browser
+	$(BIN)/python -m pytest -q -n 2 tests/browser
 
 # Live sliders in JupyterLab 4 (ipywidgets 8) and Notebook 6.5 (ipywidgets 7.7.1), started
 # on 127.0.0.1 by the tests and stopped after them.
 live: live-env
-	$(BIN)/python -m pytest -q tests/live
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests/live
 
 test: install live-env
 	@$(call timed,unit tests,$(MAKE) --no-print-directory unit)

@@ -268,7 +268,7 @@ class Node:
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
             raise TypeError(f"name must be a non-empty string, got {self.name!r}")
-        states = _check_states(self.name, self.states)
+        states = _valid_states(self.name, self.states)
         if isinstance(self.parents, (str, bytes)) or not isinstance(self.parents, Sequence) \
                 or not all(isinstance(p, str) for p in self.parents):
             raise TypeError(f"parents of {self.name!r} must be a sequence of variable names, "
@@ -342,12 +342,12 @@ class BayesianNetwork:
         self.states: dict[str, tuple[str, ...]] = {}
         self.parents: dict[str, tuple[str, ...]] = {}
         for node in nodes:
-            self.states[node.name] = _check_states(node.name, node.states)
-            self.parents[node.name] = _check_parents(node.name, node.parents, self.names)
+            self.states[node.name] = _valid_states(node.name, node.states)
+            self.parents[node.name] = _valid_parents(node.name, node.parents, self.names)
         self.card = {n: len(s) for n, s in self.states.items()}
         self.order: tuple[str, ...] = _topological_order(self.names, self.parents)
         self.cpt: dict[str, Tensor] = {
-            node.name: _check_cpt(node.name, node.cpt, self.parents[node.name], self.states, atol)
+            node.name: _valid_cpt(node.name, node.cpt, self.parents[node.name], self.states, atol)
             for node in nodes}
         self.children: dict[str, tuple[str, ...]] = {
             n: tuple(c for c in self.names if n in self.parents[c]) for n in self.names}
@@ -497,7 +497,7 @@ class BayesianNetwork:
         return "\n".join([title, fmt(head)] + [fmt(r) for r in rows])
 
 
-def _check_states(name: str, states) -> tuple[str, ...]:
+def _valid_states(name: str, states) -> tuple[str, ...]:
     if isinstance(states, (str, bytes)) or not isinstance(states, Sequence):
         raise TypeError(f"states of {name!r} must be a sequence of state names such as "
                         f"('F', 'T'), got {states!r}")
@@ -509,7 +509,7 @@ def _check_states(name: str, states) -> tuple[str, ...]:
     return states
 
 
-def _check_parents(name: str, parents, names: Sequence[str]) -> tuple[str, ...]:
+def _valid_parents(name: str, parents, names: Sequence[str]) -> tuple[str, ...]:
     if isinstance(parents, (str, bytes)) or not isinstance(parents, Sequence):
         raise TypeError(f"parents of {name!r} must be a sequence of variable names, got "
                         f"{parents!r}")
@@ -550,7 +550,7 @@ def _topological_order(names: Sequence[str], parents: Mapping[str, Sequence[str]
     return tuple(order)
 
 
-def _check_cpt(name: str, cpt, parents: Sequence[str], states: Mapping[str, Sequence[str]],
+def _valid_cpt(name: str, cpt, parents: Sequence[str], states: Mapping[str, Sequence[str]],
                atol: float) -> Tensor:
     t = _cpt_tensor(name, cpt)
     want = tuple(len(states[p]) for p in parents) + (len(states[name]),)
@@ -1476,7 +1476,7 @@ def random_network(n_vars: int, *, max_parents: int = 2, cards: Sequence[int] = 
     return BayesianNetwork(nodes)
 
 
-def _check_hmm(initial, transition, emission) -> int:
+def _hmm_size(initial, transition, emission) -> int:
     """pi (K,), A (K, K) and B (K, M) of a hidden Markov model, each row a distribution;
     returns K."""
     check_tensor("initial", initial, ndim=1, nonempty=True)
@@ -1503,7 +1503,7 @@ def hmm_network(initial: Tensor, transition: Tensor, emission: Tensor,
     (``transition``, (K, K), rows sum to 1), and observations $H_t \to O_t$ with
     $P(O_t \mid H_t) = B$ (``emission``, (K, M)). States: h0.. and o0.."""
     length = check_int("length", length, min_value=1)
-    k = _check_hmm(initial, transition, emission)
+    k = _hmm_size(initial, transition, emission)
     hs = tuple(f"h{j}" for j in range(k))
     os_ = tuple(f"o{j}" for j in range(emission.shape[1]))
     nodes = []
@@ -1519,7 +1519,7 @@ def hmm_forward(initial: Tensor, transition: Tensor, emission: Tensor,
     r"""$\log P(o_1, \dots, o_T)$ of an HMM by the forward recursion
     $\alpha_1 = \pi \odot B_{:, o_1}$, $\alpha_{t+1} = (\alpha_t A) \odot B_{:, o_{t+1}}$,
     $P(o) = \sum_k \alpha_T(k)$ (float64; fine for short sequences)."""
-    k = _check_hmm(initial, transition, emission)
+    k = _hmm_size(initial, transition, emission)
     if isinstance(observations, (str, bytes)) or not isinstance(observations, Sequence) \
             or not observations:
         raise ValueError("observations must be a non-empty sequence of symbol indices")

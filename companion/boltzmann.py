@@ -555,7 +555,7 @@ def _start_annealing(rbm: RBM, betas: Tensor, v: Tensor, base_logits: Optional[T
     the RBM's dtype and zero log weights (float64 where the device has it)."""
     betas = _check_betas(betas)
     check_generator("generator", generator)
-    path = AnnealingPath(rbm, _check_base_logits(base_logits, rbm), v)
+    path = AnnealingPath(rbm, _base_logits(base_logits, rbm), v)
     # The AIS runs pass the path their own states, from a checked start: the path skips its
     # per-step argument checks (which would cost as much as a step of a small model).
     path._trusted_inputs = True
@@ -605,7 +605,7 @@ def _check_dtype(name: str, dtype) -> None:
         raise TypeError(f"{name} must be a floating torch.dtype, got {dtype!r}")
 
 
-def _check_base_logits(base_logits: Optional[Tensor], rbm: RBM) -> Tensor:
+def _base_logits(base_logits: Optional[Tensor], rbm: RBM) -> Tensor:
     if base_logits is None:
         return torch.zeros_like(rbm.a.detach())
     check_tensor("base_logits", base_logits, ndim=1, floating=True)
@@ -675,7 +675,7 @@ def ais_log_partition(rbm: RBM, betas: Tensor, n_runs: int, *,
     with it are optimistic on average.
     """
     n_runs = check_int("n_runs", n_runs, min_value=1)
-    c = _check_base_logits(base_logits, _check_rbm(rbm))
+    c = _base_logits(base_logits, _check_rbm(rbm))
     check_generator("generator", generator)
     v0 = _bernoulli(torch.sigmoid(c).expand(n_runs, -1), generator)   # exact base samples
     log_w = ais_log_weights(rbm, betas, v0, base_logits=c, generator=generator)
@@ -703,7 +703,7 @@ def reverse_ais_log_partition(rbm: RBM, betas: Tensor, v_model: Tensor, *,
     """
     # not empty: the mean of no weights is undefined
     _check_rbm(rbm)._check_v(v_model, "v_model", min_batch=1, convert=True)
-    c = _check_base_logits(base_logits, rbm)
+    c = _base_logits(base_logits, rbm)
     log_w = reverse_ais_log_weights(rbm, betas, v_model, base_logits=c, generator=generator)
     log_z_base = _log_z_base(rbm, c)
     log_z = log_z_base - (torch.logsumexp(log_w, 0) - math.log(len(log_w))).item()
@@ -727,7 +727,7 @@ def raise_log_prob(rbm: RBM, betas: Tensor, v: Tensor, *, n_runs: int = 1,
     $\log p_{\text{ann}}(v)$: a conservative estimate, the opposite of forward AIS's error.
     Needs no samples of the model. Returns (B,).
     """
-    c = _check_base_logits(base_logits, _check_rbm(rbm))
+    c = _base_logits(base_logits, _check_rbm(rbm))
     rbm._check_v(v)
     n_runs = check_int("n_runs", n_runs, min_value=1)
     starts = v.repeat_interleave(n_runs, dim=0)

@@ -642,7 +642,7 @@ class EpsilonMLP(nn.Module):
 # memory: the ideal denoiser of a finite training set
 # ----------------------------------------------------------------------------------------
 
-def _check_memory(x_t: Tensor, train: Tensor, alpha_bar) -> float:
+def _memory_alpha_bar(x_t: Tensor, train: Tensor, alpha_bar) -> float:
     check_tensor("x_t", x_t, ndim=2, floating=True)
     check_tensor("train", train, ndim=2, floating=True, min_batch=1)
     if x_t.shape[1] != train.shape[1]:
@@ -658,7 +658,7 @@ def denoiser_weights(x_t: Tensor, train: Tensor, alpha_bar: float) -> Tensor:
     r"""The posterior probabilities $p(x_0 = y_i \mid x_t)$ of the N training points:
     $\operatorname{softmax}_i\big(-\lVert x_t - \sqrt{\bar\alpha}\,y_i\rVert^2 /
     2(1 - \bar\alpha)\big)$, (B, N); the weights of :func:`ideal_denoiser`."""
-    ab = _check_memory(x_t, train, alpha_bar)
+    ab = _memory_alpha_bar(x_t, train, alpha_bar)
     logits = -torch.cdist(x_t, math.sqrt(ab) * train) ** 2 / (2 * (1 - ab))
     return torch.softmax(logits, dim=-1)
 
@@ -695,7 +695,7 @@ def hopfield_denoiser(x_t: Tensor, train: Tensor, alpha_bar: float) -> Tensor:
     is $(x_t, -\tfrac12\sqrt{\bar\alpha})$; the update's first d coordinates are the answer.
     (For training points of equal norm the extra coordinate changes nothing.)
     """
-    ab = _check_memory(x_t, train, alpha_bar)
+    ab = _memory_alpha_bar(x_t, train, alpha_bar)
     patterns = torch.cat([train, (train ** 2).sum(-1, keepdim=True)], dim=-1)      # (N, d + 1)
     xi = torch.cat([x_t, x_t.new_full((x_t.shape[0], 1), -0.5 * math.sqrt(ab))], dim=-1)
     return mh.update(xi, patterns, hopfield_beta(ab))[:, :-1]

@@ -39,6 +39,14 @@ __all__ = [
 Number = Union[float, Tensor]
 
 
+def _check_energy_fn(energy_fn, y0: Tensor) -> None:
+    with torch.no_grad():
+        e = energy_fn(y0.detach())
+    if not isinstance(e, Tensor) or e.shape != y0.shape[:1]:
+        raise ValueError(f"energy_fn must map the batch y0 (shape {tuple(y0.shape)}) to one "
+                         f"energy per row, got {tuple(getattr(e, 'shape', ()))}")
+
+
 def gradient_descent(energy_fn: Callable[[Tensor], Tensor], y0: Tensor, *, n_steps: int,
                      step_size: float, return_trajectory: bool = False):
     r"""Inference by gradient descent: $y \leftarrow y - \eta\,\nabla_y E(y)$, from each row of ``y0``.
@@ -49,11 +57,7 @@ def gradient_descent(energy_fn: Callable[[Tensor], Tensor], y0: Tensor, *, n_ste
     """
     check_tensor("y0", y0, floating=True, min_batch=1)
     check_callable("energy_fn", energy_fn)
-    with torch.no_grad():
-        e = energy_fn(y0.detach())
-    if not isinstance(e, Tensor) or e.shape != y0.shape[:1]:
-        raise ValueError(f"energy_fn must map the batch y0 (shape {tuple(y0.shape)}) to one "
-                         f"energy per row, got {tuple(getattr(e, 'shape', ()))}")
+    _check_energy_fn(energy_fn, y0)
     return samplers.langevin(energy_fn, y0, n_steps=n_steps, step_size=step_size,
                              noise_scale=0.0, return_trajectory=return_trajectory)
 

@@ -88,7 +88,7 @@ def _check_patterns(patterns) -> Tensor:
     return patterns
 
 
-def _check_memory(xi, patterns, beta) -> tuple[Tensor, Tensor, float, bool]:
+def _checked_memory(xi, patterns, beta) -> tuple[Tensor, Tensor, float, bool]:
     """Check states, patterns and beta together; return (xi as (..., B, d), patterns, beta,
     whether xi was a single vector)."""
     patterns = _check_patterns(patterns)
@@ -143,7 +143,7 @@ def energy(xi: Tensor, patterns: Tensor, beta: float) -> Tensor:
     $E \le 2M^2$ when $\xi$ lies in the convex hull of the patterns (Ramsauer et al.,
     Lemma A1).
     """
-    xi, patterns, beta, single = _check_memory(xi, patterns, beta)
+    xi, patterns, beta, single = _checked_memory(xi, patterns, beta)
     n = patterns.shape[-2]
     logits = xi @ patterns.transpose(-1, -2)                  # X^T xi: (..., B, N)
     e = (-lse(beta, logits) + 0.5 * (xi * xi).sum(-1)         # -lse + xi^T xi / 2
@@ -153,7 +153,7 @@ def energy(xi: Tensor, patterns: Tensor, beta: float) -> Tensor:
 
 def softmax_weights(xi: Tensor, patterns: Tensor, beta: float) -> Tensor:
     r"""$p = \operatorname{softmax}(\beta X^\top \xi)$: the weight of every pattern, (..., N)."""
-    xi, patterns, beta, single = _check_memory(xi, patterns, beta)
+    xi, patterns, beta, single = _checked_memory(xi, patterns, beta)
     p = torch.softmax(beta * (xi @ patterns.transpose(-1, -2)), dim=-1)
     return p.squeeze(0) if single else p
 
@@ -212,7 +212,7 @@ def retrieve(xi: Tensor, patterns: Tensor, beta: float, *, n_steps: Optional[int
     counts, for each state, the updates made before the first one that moved it by at most
     ``tol`` (0 for a state that starts at a fixed point).
     """
-    xi_b, patterns, beta, single = _check_memory(xi, patterns, beta)
+    xi_b, patterns, beta, single = _checked_memory(xi, patterns, beta)
     if n_steps is not None:
         n_steps = check_int("n_steps", n_steps, min_value=0)
     max_steps = check_int("max_steps", max_steps, min_value=1)
@@ -380,7 +380,7 @@ def retrieval_error_bound(xi: Tensor, patterns: Tensor, beta: float, index,
     should retrieve (int, or (B,) integers). Returns xi.shape[:-1].
     """
     check_tensor("patterns", patterns, ndim=2, floating=True)
-    xi_b, patterns, beta, single = _check_memory(xi, patterns, beta)
+    xi_b, patterns, beta, single = _checked_memory(xi, patterns, beta)
     if fixed_point is not None:
         check_tensor("fixed_point", fixed_point, floating=True)
         if fixed_point.shape != xi.shape:

@@ -842,7 +842,7 @@ class ThermalAgent:
         for name in ("perception_rate", "action_rate", "learning_rate"):
             setattr(self, name, check_number(name, getattr(self, name), nonnegative=True))
 
-    def _check_inputs(self, s: Tensor, mu: Optional[Tensor],
+    def _checked_prior_mean(self, s: Tensor, mu: Optional[Tensor],
                       prior_mean: Optional[Number]) -> Number:
         """Sensations ``s`` and beliefs ``mu`` (floating tensors that broadcast), and the
         prior mean (``None``: the preferred temperature; a number, or a tensor); returns it."""
@@ -869,12 +869,12 @@ class ThermalAgent:
         r"""$\varepsilon_s = (s - \mu)/\sigma_s^2 = \partial F/\partial s$ and
         $\varepsilon_p = (\mu - m)/\sigma_p^2 = -\partial F/\partial m$;
         $\partial F / \partial \mu = \varepsilon_p - \varepsilon_s$."""
-        m = self._check_inputs(s, mu, prior_mean)
+        m = self._checked_prior_mean(s, mu, prior_mean)
         return (s - mu) / self.sensory_var, (mu - m) / self.prior_var
 
     def free_energy(self, s: Tensor, mu: Tensor, prior_mean: Optional[Tensor] = None) -> Tensor:
         r"""$F(s, \mu)$ of the class docstring, elementwise (nats)."""
-        m = self._check_inputs(s, mu, prior_mean)
+        m = self._checked_prior_mean(s, mu, prior_mean)
         const = 0.5 * math.log(2 * math.pi * self.prior_var * self.sensory_var / self.posterior_var)
         return ((mu - m) ** 2 / (2 * self.prior_var) + (s - mu) ** 2 / (2 * self.sensory_var)
                 + const)
@@ -882,7 +882,7 @@ class ThermalAgent:
     def surprise(self, s: Tensor, prior_mean: Optional[Tensor] = None) -> Tensor:
         r"""$-\log p(s) = \tfrac12\log 2\pi(\sigma_p^2 + \sigma_s^2) + (s - m)^2 / (2(\sigma_p^2 + \sigma_s^2))$:
         what $F$ comes down to when $\mu$ is the posterior mean."""
-        m = self._check_inputs(s, None, prior_mean)
+        m = self._checked_prior_mean(s, None, prior_mean)
         var = self.prior_var + self.sensory_var
         return 0.5 * math.log(2 * math.pi * var) + (s - m) ** 2 / (2 * var)
 

@@ -93,8 +93,8 @@ def _check_mask(mask: Tensor, scores_shape: torch.Size, name: str = "mask") -> N
                          "is all False)")
 
 
-def _check_head_mask(mask: Optional[Tensor], B: int, L: int, S: int,
-                     name: str = "mask") -> Optional[Tensor]:
+def _head_mask(mask: Optional[Tensor], B: int, L: int, S: int,
+               name: str = "mask") -> Optional[Tensor]:
     """A multi-head module's mask: boolean (L, S), (B, L, S) or (B, 1, S); returned ready to
     broadcast over the heads."""
     if mask is None:
@@ -104,6 +104,11 @@ def _check_head_mask(mask: Optional[Tensor], B: int, L: int, S: int,
                          f"got {tuple(mask.shape) if isinstance(mask, Tensor) else mask!r}")
     _check_mask(mask, torch.Size((B, L, S)) if mask.dim() == 3 else torch.Size((L, S)), name)
     return mask.unsqueeze(1) if mask.dim() == 3 else mask      # (B, 1, L, S): same for all heads
+
+
+def _check_head_mask(mask: Optional[Tensor], B: int, L: int, S: int, name: str = "mask") -> None:
+    """Check a mask as :func:`_head_mask` does, for the callers that pass it on as given."""
+    _head_mask(mask, B, L, S, name)
 
 
 def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Optional[Tensor] = None,
@@ -286,7 +291,7 @@ class MultiHeadAttention(nn.Module):
                                  f"{tuple(context.shape)} and {tuple(x.shape)}")
         B, L, _ = x.shape
         S = context.shape[1]
-        mask = _check_head_mask(mask, B, L, S)                  # (B, 1, L, S) or (L, S)
+        mask = _head_mask(mask, B, L, S)                  # (B, 1, L, S) or (L, S)
         q = self._split(self.w_q(x))                           # (B, h, L, d_k)
         k = self._split(self.w_k(context))                     # (B, h, S, d_k)
         v = self._split(self.w_v(context))                     # (B, h, S, d_k)

@@ -230,6 +230,23 @@ def bernoulli_log_likelihood(x: Tensor, logits: Tensor) -> Tensor:
     return -bce.sum(dim=-1)
 
 
+def _check_x_std(x_std, mean: Tensor) -> None:
+    """x_std: a positive number, or a positive tensor that broadcasts to mean's shape."""
+    if not isinstance(x_std, Tensor):
+        check_number("x_std", x_std, positive=True)
+        return
+    check_tensor("x_std", x_std, floating=True)
+    try:
+        fits = torch.broadcast_shapes(x_std.shape, mean.shape) == mean.shape
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise ValueError(f"x_std must be a number or a tensor that broadcasts to mean's shape "
+                         f"{tuple(mean.shape)}, got shape {tuple(x_std.shape)}")
+    if not (x_std > 0).all():
+        raise ValueError("x_std must be > 0 everywhere")
+
+
 def gaussian_log_likelihood(x: Tensor, mean: Tensor, x_std: Union[float, Tensor]) -> Tensor:
     r"""$\log\mathcal N(x; m, \sigma_x^2 I) = -\sum_i \Big(\frac{(x_i - m_i)^2}{2\sigma_x^2}
     + \tfrac12\log 2\pi\sigma_x^2\Big)$: the squared error divided by $2\sigma_x^2$, plus
@@ -243,21 +260,12 @@ def gaussian_log_likelihood(x: Tensor, mean: Tensor, x_std: Union[float, Tensor]
     if mean.dim() < 2 or mean.shape[-2:] != x.shape:
         raise ValueError(f"mean must have shape (..., {x.shape[0]}, {x.shape[1]}) to match x, "
                          f"got {tuple(mean.shape)}")
+    _check_x_std(x_std, mean)
     if isinstance(x_std, Tensor):
-        check_tensor("x_std", x_std, floating=True)
-        try:
-            fits = torch.broadcast_shapes(x_std.shape, mean.shape) == mean.shape
-        except RuntimeError:
-            fits = False
-        if not fits:
-            raise ValueError(f"x_std must be a number or a tensor that broadcasts to mean's shape "
-                             f"{tuple(mean.shape)}, got shape {tuple(x_std.shape)}")
-        if not (x_std > 0).all():
-            raise ValueError("x_std must be > 0 everywhere")
         var = x_std.to(mean.dtype) ** 2
         log_norm = 0.5 * torch.log(2 * math.pi * var)
     else:
-        var = check_number("x_std", x_std, positive=True) ** 2
+        var = float(x_std) ** 2
         log_norm = 0.5 * math.log(2 * math.pi * var)
     return -((x - mean) ** 2 / (2 * var) + log_norm).sum(dim=-1)    # (..., B)
 

@@ -117,8 +117,20 @@ def browser():
     yield from launched_chromium()
 
 
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (``-n 2 --dist loadgroup``) each front end runs on its own worker,
+    so that one server (and one Chromium) serves all of that front end's tests."""
+    for item in items:
+        kind = getattr(item, "callspec", None) and item.callspec.params.get("server")
+        if kind:
+            item.add_marker(pytest.mark.xdist_group(name=kind))
+
+
 @pytest.fixture(scope="module", params=sorted(FRONT_ENDS))
 def server(request, tmp_path_factory):
+    worker = getattr(request.config, "workerinput", {}).get("workerid", "gw0")
+    if worker != "gw0":
+        time.sleep(5.0)      # two servers and their first kernels do not start at one moment
     s = Server(request.param, tmp_path_factory.mktemp(request.param))
     yield s
     s.stop()

@@ -49,14 +49,22 @@ def open_notebook(page, server, name):
 
 def run_all(page, server):
     """Run every cell, and wait until the kernel has run the last one."""
-    if server.kind == "jupyterlab":
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    else:
-        page.evaluate("() => Jupyter.notebook.execute_all_cells()")
     prompt = UI[server.kind]["prompt"]
-    page.wait_for_function(f"() => [...document.querySelectorAll('{prompt}')]"
-                           f".some(p => p.textContent.includes('*'))", timeout=30_000)
+    started = (f"() => [...document.querySelectorAll('{prompt}')]"
+               f".some(p => p.textContent.includes('*'))")
+    for attempt in range(3):
+        if server.kind == "jupyterlab":
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        else:
+            page.evaluate("() => Jupyter.notebook.execute_all_cells()")
+        try:                    # a menu clicked while the page was still busy may not open
+            page.wait_for_function(started, timeout=30_000)
+            break
+        except Exception:       # noqa: BLE001 - playwright's TimeoutError: try once more
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
     page.wait_for_function(f"() => ![...document.querySelectorAll('{prompt}')]"
                            f".some(p => p.textContent.includes('*'))", timeout=RUN_TIMEOUT_MS)
 
