@@ -13,6 +13,10 @@ import torch  # noqa: E402
 
 from companion import seed_everything  # noqa: E402
 
+# The unit tests run on two pytest-xdist workers on a 2-core machine: one torch thread each,
+# or the workers' thread pools contend (a test of many small operations then runs 20x slower).
+torch.set_num_threads(1)
+
 
 @pytest.fixture
 def gen() -> torch.Generator:
