@@ -136,3 +136,12 @@ def test_progress_bar_respects_tqdm_disable(gen, monkeypatch, capsys):
     monkeypatch.setenv("TQDM_DISABLE", "1")
     training.fit(lambda b: 0.0, None, torch.zeros(4, 1), batch_size=2, n_steps=2, generator=gen)
     assert capsys.readouterr().err == ""
+
+
+def test_bad_input_knn_accuracy_with_labels_shorter_than_the_data():
+    """Reported as a crash deep inside torch; now a clear error naming the argument."""
+    z, y = torch.randn(10, 3), torch.arange(10) % 2
+    with pytest.raises(ValueError, match="y_train"):
+        training.knn_accuracy(z, y[:7], z[:4], y[:4], k=3)
+    with pytest.raises(ValueError, match="y_test"):
+        training.knn_accuracy(z, y, z[:4], y[:3], k=3)
