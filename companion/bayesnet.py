@@ -1476,9 +1476,8 @@ def random_network(n_vars: int, *, max_parents: int = 2, cards: Sequence[int] = 
     return BayesianNetwork(nodes)
 
 
-def _hmm_size(initial, transition, emission) -> int:
-    """pi (K,), A (K, K) and B (K, M) of a hidden Markov model, each row a distribution;
-    returns K."""
+def _check_hmm(initial, transition, emission) -> None:
+    """pi (K,), A (K, K) and B (K, M) of a hidden Markov model, each row a distribution."""
     check_tensor("initial", initial, ndim=1, nonempty=True)
     k = initial.shape[0]
     check_tensor("transition", transition, ndim=2, last_dim=k)
@@ -1493,7 +1492,6 @@ def _hmm_size(initial, transition, emission) -> int:
         if (t < 0).any() or ((t.sum(-1) - 1).abs() > 1e-6).any():
             raise ValueError(f"{name} must hold probabilities, non-negative and summing to 1"
                              + (" along each row" if t.dim() == 2 else ""))
-    return k
 
 
 def hmm_network(initial: Tensor, transition: Tensor, emission: Tensor,
@@ -1503,7 +1501,8 @@ def hmm_network(initial: Tensor, transition: Tensor, emission: Tensor,
     (``transition``, (K, K), rows sum to 1), and observations $H_t \to O_t$ with
     $P(O_t \mid H_t) = B$ (``emission``, (K, M)). States: h0.. and o0.."""
     length = check_int("length", length, min_value=1)
-    k = _hmm_size(initial, transition, emission)
+    _check_hmm(initial, transition, emission)
+    k = initial.shape[0]
     hs = tuple(f"h{j}" for j in range(k))
     os_ = tuple(f"o{j}" for j in range(emission.shape[1]))
     nodes = []
@@ -1519,7 +1518,7 @@ def hmm_forward(initial: Tensor, transition: Tensor, emission: Tensor,
     r"""$\log P(o_1, \dots, o_T)$ of an HMM by the forward recursion
     $\alpha_1 = \pi \odot B_{:, o_1}$, $\alpha_{t+1} = (\alpha_t A) \odot B_{:, o_{t+1}}$,
     $P(o) = \sum_k \alpha_T(k)$ (float64; fine for short sequences)."""
-    k = _hmm_size(initial, transition, emission)
+    _check_hmm(initial, transition, emission)
     if isinstance(observations, (str, bytes)) or not isinstance(observations, Sequence) \
             or not observations:
         raise ValueError("observations must be a non-empty sequence of symbol indices")

@@ -37,7 +37,6 @@ Chapter 9 adds:
 """
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 from typing import Optional, Union

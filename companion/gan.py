@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Callable, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F

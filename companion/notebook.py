@@ -66,7 +66,8 @@ def _is_check(node: ast.AST) -> bool:
 
 
 def _is_validation(node: ast.AST) -> bool:
-    """A check call, or an ``if`` (or ``try``) whose branches only check arguments or raise."""
+    """A check call, an ``if`` whose branches only check arguments or raise ``ValueError`` /
+    ``TypeError``, or a ``for`` loop that checks each item."""
     if _is_check(node):
         return True
     if isinstance(node, ast.If):
@@ -112,8 +113,8 @@ def _checked_value(call: ast.AST):
     """For a check call used as a value, the argument it returns, or None when that is not
     known. ``check_x("name", value, ...)`` (the ``_checks`` helpers) and a private
     ``_check_y("name", value, ...)`` return ``value``; a private ``_check_z(value)`` with
-    one argument returns it. Other private helpers (``_hmm_size(a, b, c)`` returns a
-    size) compute something, and their call stays in the listing."""
+    one argument returns it. A helper that computes something from several arguments is
+    named for what it returns (``_base_logits``), and its call stays in the listing."""
     if not (isinstance(call, ast.Call) and _CHECK_NAME.match(_call_name(call))):
         return None
     args = call.args
@@ -183,7 +184,8 @@ def _inline_checks(tree: ast.AST, code: str) -> str:
 def _strip_checks(code: str) -> tuple[str, int]:
     """Remove the argument checking from a function (or each method of a class): the
     checking statements, also inside ``if`` blocks, and check calls inside expressions,
-    which are replaced by the value they return. A comment says how many lines went."""
+    which are replaced by the value they return. A comment marks where the checks were;
+    returns the listing and the number of lines it lost."""
     try:
         tree = ast.parse(code)
     except SyntaxError:

@@ -1,5 +1,4 @@
 """Book-level checks: configuration, table of contents, notebook conventions, citations."""
-import json
 import os
 import re
 import shutil

@@ -5,7 +5,6 @@ import pytest
 import torch
 
 from companion import data
-from companion.seeding import seed_everything
 from helpers import within_se
 
 

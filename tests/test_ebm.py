@@ -5,7 +5,7 @@ import pytest
 import torch
 from scipy import stats
 
-from companion import ebm, samplers
+from companion import ebm
 from companion.boltzmann import all_binary_states
 from helpers import within_se
 
