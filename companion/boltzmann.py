@@ -485,16 +485,17 @@ class AnnealingPath:
         self.W, self.a, self.b = rbm.W.detach(), rbm.a.detach(), rbm.b.detach()
         self.c, self.a_minus_c = c, self.a - c
         self.acc = v.dtype if v.device.type == "mps" else torch.float64   # MPS has no float64
+        self._trusted_inputs = False   # set by _start_annealing for its own inner loop
 
     def hidden_input(self, v: Tensor) -> Tensor:
-        if not getattr(self, "_trusted_inputs", False):   # see _start_annealing
+        if not self._trusted_inputs:   # see _start_annealing
             check_tensor("v", v, ndim=2, last_dim=self.W.shape[0], floating=True)
             _check_like("v", v, self.W)
         return v @ self.W + self.b
 
     def log_f_ratio(self, v: Tensor, x: Tensor, beta_to: float, beta_from: float) -> Tensor:
         r"""$\log f_{\beta_{to}}(v) - \log f_{\beta_{from}}(v)$ for each row; (M,)."""
-        if not getattr(self, "_trusted_inputs", False):   # see _start_annealing
+        if not self._trusted_inputs:   # see _start_annealing
             check_tensor("v", v, ndim=2, last_dim=self.W.shape[0], floating=True)
             check_tensor("x", x, ndim=2, last_dim=self.W.shape[1], floating=True)
             _check_like("v", v, self.W), _check_rows(v=v, x=x)
@@ -506,7 +507,7 @@ class AnnealingPath:
     def gibbs(self, x: Tensor, beta: float, generator: Optional[torch.Generator]) -> Tensor:
         r"""One block Gibbs step at $\beta$ from the states whose hidden input is ``x``:
         $h_j \sim \sigma(\beta x_j)$, then $v_i \sim \sigma((1-\beta) c_i + \beta(a_i + W_{i:} h))$."""
-        if not getattr(self, "_trusted_inputs", False):   # see _start_annealing
+        if not self._trusted_inputs:   # see _start_annealing
             check_tensor("x", x, ndim=2, last_dim=self.W.shape[1], floating=True)
             _check_like("x", x, self.W)
             _check_beta("beta", beta), check_generator("generator", generator)

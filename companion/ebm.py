@@ -29,7 +29,7 @@ import torch
 from torch import Tensor, nn
 
 from . import samplers
-from ._checks import (check_callable, check_generator, check_int, check_interval,
+from ._checks import (check_callable, check_generator, check_int,
                       check_number, check_probability, check_tensor)
 from .boltzmann import RBM, all_binary_states
 from .seeding import rand, randn, randperm
@@ -221,13 +221,7 @@ def contrastive_backprop_loss(model: Callable[[Tensor], Tensor], x: Tensor, *, n
     """
     check_callable("model", model)
     check_tensor("x", x, floating=True, min_batch=1)
-    check_int("n_steps", n_steps, min_value=0)
-    check_number("step_size", step_size, positive=True)
-    check_number("noise_scale", noise_scale, nonnegative=True)
-    check_generator("generator", generator)
     check_number("alpha", alpha, nonnegative=True)
-    if bounds is not None:
-        check_interval("bounds", bounds)
     x_hat = samplers.langevin(model, x, n_steps=n_steps, step_size=step_size,
                               noise_scale=noise_scale, generator=generator, bounds=bounds)
     loss, _ = contrastive_loss(model(x), model(x_hat), alpha)
@@ -486,9 +480,7 @@ class SparseCoding(nn.Module):
 
     @torch.no_grad()
     def free_energy(self, x: Tensor, n_steps: int = 100) -> Tensor:
-        r"""$F(x) = \min_z E(x, z)$, with $z$ from :meth:`infer`."""
-        check_tensor("x", x, ndim=2, last_dim=self.n_features, floating=True)
-        n_steps = check_int("n_steps", n_steps, min_value=1)
+        r"""$F(x) = \min_z E(x, z)$, with $z$ from :meth:`infer` (which checks the arguments)."""
         return self.energy(x, self.infer(x, n_steps))
 
     @torch.no_grad()

@@ -152,8 +152,7 @@ class HelmholtzMachine(nn.Module):
         r"""Set the generative biases of the visible units to the log-odds of each unit being
         on in the data ``v`` (B, n_0), $g_{0,i} = \log(p_i / (1 - p_i))$: the generative
         network then starts as the best independent-pixel model."""
-        check_tensor("v", v, ndim=2, min_batch=1)
-        p = self._check_v(v).mean(0).clamp(1e-3, 1 - 1e-3)
+        p = self._check_v(v, min_batch=1).mean(0).clamp(1e-3, 1 - 1e-3)
         self.generative[0].bias.copy_(torch.log(p / (1 - p)))
         return self
 
@@ -171,8 +170,8 @@ class HelmholtzMachine(nn.Module):
         """Each recognition layer's weight and bias (bottom layer first)."""
         return [p for layer in self.recognition for p in (layer.weight, layer.bias)]
 
-    def _check_v(self, v: Tensor, name: str = "v") -> Tensor:
-        check_tensor(name, v, ndim=2, last_dim=self.sizes[0], floating=True)
+    def _check_v(self, v: Tensor, name: str = "v", *, min_batch: int | None = None) -> Tensor:
+        check_tensor(name, v, ndim=2, last_dim=self.sizes[0], floating=True, min_batch=min_batch)
         if v.numel() and not bool(((v >= 0) & (v <= 1)).all()):
             raise ValueError(f"{name} must hold the states of binary units, values in [0, 1], got "
                              f"range [{v.min().item():.3g}, {v.max().item():.3g}]")
@@ -340,7 +339,7 @@ def wake_phase(model: HelmholtzMachine, v: Tensor, lr: float,
     """
     _check_model(model)
     lr = check_number("lr", lr, positive=True)
-    check_tensor("v", v, ndim=2, min_batch=1)
+    model._check_v(v, min_batch=1)
     states = model.recognize(v, generator)                       # [v, s_1, ..., s_L] from q
     free_energy = model.log_recognition(states) - model.log_joint(states)
     batch = v.shape[0]
@@ -426,8 +425,7 @@ def score_function_gradient(model: HelmholtzMachine, v: Tensor,
 def _check_distribution(model: HelmholtzMachine, images: Tensor, probs: Tensor) -> None:
     """A distribution over visible states: ``images`` (K, n_0), ``probs`` (K,) positive, sum 1."""
     _check_model(model)
-    check_tensor("images", images, ndim=2, min_batch=1)
-    model._check_v(images, "images")
+    model._check_v(images, "images", min_batch=1)
     check_tensor("probs", probs, ndim=1, floating=True)
     if probs.shape[0] != images.shape[0]:
         raise ValueError(f"probs must hold one probability per image, got {probs.shape[0]} "

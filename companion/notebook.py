@@ -121,8 +121,8 @@ def _checked_value(call: ast.AST):
     if args and _is_name_arg(args[0]):
         return args[1] if len(args) > 1 and not _is_name_arg(args[1]) else None
     values = [a for a in args if not _is_name_arg(a)]
-    if _call_name(call).startswith("_") and len(values) == 1 and not call.keywords:
-        return values[0]                     # _check_z(value) or _check_z(value, "name")
+    if _call_name(call).startswith("_") and len(values) == 1:
+        return values[0]                     # _check_z(value), _check_z(value, "name", min_batch=1)
     return None
 
 

@@ -519,13 +519,6 @@ class PCNetwork(nn.Module):
                              f"{w.dtype}), got ({x.device}, {x.dtype})")
         return x
 
-    def _check_values(self, values: Sequence[Tensor]) -> None:
-        if len(values) != self.n_layers + 1:
-            raise ValueError(f"values must hold {self.n_layers + 1} tensors x_0..x_L, "
-                             f"got {len(values)}")
-        for l, (v, n) in enumerate(zip(values, self.sizes)):
-            check_tensor(f"values[{l}]", v, ndim=2, last_dim=n, floating=True)
-
     def _check_layers(self, name: str, tensors: Sequence[Tensor], batch: Optional[int] = None,
                       sizes: Optional[Sequence[int]] = None) -> None:
         """One (B, n_l) floating tensor per layer l = 1..L (or of ``sizes``), B shared."""
@@ -557,7 +550,7 @@ class PCNetwork(nn.Module):
 
     def errors(self, values: Sequence[Tensor]) -> list[Tensor]:
         r"""$\varepsilon_{l+1} = x_{l+1} - f_l(W_l x_l + b_l)$ for $l = 0, \dots, L-1$."""
-        self._check_values(values)
+        self._check_layers("values", values, sizes=self.sizes)       # x_0..x_L
         return [values[l + 1] - self._act(l, values[l] @ self.weights[l].T + self.biases[l])
                 for l in range(self.n_layers)]
 

@@ -591,7 +591,7 @@ def kl_per_dimension(mu: Tensor, logvar: Tensor) -> Tensor:
     _check_gaussian(mu, logvar)
     if mu.dim() != 2 or mu.shape[0] == 0:
         raise ValueError(f"mu and logvar must have shape (N, d) with N >= 1, got {tuple(mu.shape)}")
-    return (0.5 * (logvar.exp() - logvar - 1 + mu**2)).mean(dim=0)
+    return gaussian_kl(mu.unsqueeze(-1), logvar.unsqueeze(-1)).mean(dim=0)  # one-dim. terms
 
 
 def linear_vae_kl(eigvals: Tensor, noise_var: float, beta: float = 1.0) -> Tensor:

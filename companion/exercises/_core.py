@@ -20,6 +20,7 @@ answer is a number or a tensor, compared with a value the checker computes) and
 from __future__ import annotations
 
 import ast
+import copy
 import dataclasses
 import dis
 import enum
@@ -32,7 +33,8 @@ import torch
 
 __all__ = [
     "Exercise", "Mistake", "Result", "Status", "Wrong", "check", "custom_exercise",
-    "exercise", "function_exercise", "get", "last_result", "registry", "value_exercise",
+    "exercise", "function_exercise", "get", "last_result", "name_mistake", "registry",
+    "value_exercise",
 ]
 
 KINDS = ("derive", "code", "explore")
@@ -220,7 +222,8 @@ def check(label: str, answer: Any, *, seed: Optional[int] = None, quiet: bool = 
     else:
         gen = _generator(label, seed)
         try:
-            detail = ex.checker(answer, gen)
+            with torch.random.fork_rng(devices=[]):   # the reader's own random numbers stay
+                detail = ex.checker(answer, gen)         # as they were, whatever the answer
             result = Result(label, Status.RIGHT, "right." + (f" {detail}" if detail else ""))
         except Wrong as w:
             result = Result(label, Status.WRONG, str(w))
@@ -286,11 +289,29 @@ def _mistake_message(m: Mistake) -> str:
 
 
 def _fresh(args: tuple) -> list:
-    """Each call gets its own copy of the case: tensors cloned (an answer that writes into
-    its input cannot change what the reference sees) and generators cloned with their state
-    (the answer, the reference and each mistake draw the same random numbers)."""
+    """Each call gets its own copy of the case: tensors cloned and modules deep-copied (an
+    answer that writes into its input cannot change what the reference sees), generators
+    cloned with their state (the answer, the reference and each mistake draw the same
+    random numbers)."""
     return [a.clone() if isinstance(a, torch.Tensor)
+            else copy.deepcopy(a) if isinstance(a, torch.nn.Module)
             else a.clone_state() if isinstance(a, torch.Generator) else a for a in args]
+
+
+def name_mistake(outputs: Sequence[Any], mistakes: Sequence[Mistake], cases: Sequence[tuple],
+                 *, rtol: float = 1e-9, atol: float = 1e-9) -> None:
+    """Raise :class:`Wrong` naming the first mistake whose function gives the answer's
+    ``outputs`` on every case (each call on a fresh copy of the case); a mistake that
+    cannot run on a case does not match. For checkers that compare answers their own way."""
+    for m in mistakes:
+        try:
+            if all(_matches(o, m.answer(*_fresh(args)), rtol, atol)
+                   for o, args in zip(outputs, cases)):
+                raise Wrong(_mistake_message(m))
+        except Wrong:
+            raise
+        except Exception:  # noqa: BLE001 - a mistake that cannot run on this case
+            continue
 
 
 # --------------------------------------------------------------------------- builders
@@ -311,15 +332,7 @@ def function_exercise(label: str, *, kind: str, section: str,
                  for o, args in zip(outputs, args_list)]
         if not any(diffs):
             return None
-        for m in mistakes:
-            try:
-                if all(_matches(o, m.answer(*_fresh(args)), rtol, atol)
-                       for o, args in zip(outputs, args_list)):
-                    raise Wrong(_mistake_message(m))
-            except Wrong:
-                raise
-            except Exception:  # noqa: BLE001 - a mistake that cannot run on this case
-                continue
+        name_mistake(outputs, mistakes, args_list, rtol=rtol, atol=atol)
         first = next(d for d in diffs if d)
         raise Wrong(_sentence(f"on fresh random inputs, {first}") + (f" Hint: {hint}" if hint else ""))
 

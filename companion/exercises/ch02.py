@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .. import boltzmann, ebm, samplers
-from ._core import (Mistake, Wrong, custom_exercise, function_exercise, mistake_message,
+from ._core import (Mistake, Wrong, custom_exercise, function_exercise, name_mistake,
                     value_exercise)
 
 SEC_ML = "What maximum likelihood asks for"
@@ -140,9 +140,7 @@ def _check_ula_variance(answer, gen):
     mc = [_ula_variance_mc(s2, eta, gen) for s2, eta in cases]
     if all(abs(g - m) <= rtol * m for g, m in zip(got, mc)):
         return "(Monte Carlo with 40,000 chains agrees within 3%.)"
-    for m in _ULA_MISTAKES:
-        if all(abs(g - m.answer(*c)) <= 1e-6 * abs(g) + 1e-12 for g, c in zip(got, cases)):
-            raise Wrong(mistake_message(m))
+    name_mistake(got, _ULA_MISTAKES, cases, rtol=1e-6, atol=1e-12)
     s2, eta = cases[0]
     raise Wrong(f"for sigma^2 = {s2:.3f}, eta = {eta:.3f} your formula gives {got[0]:.4f}, "
                 f"Monte Carlo {mc[0]:.4f}. Hint: at stationarity Var(x_(t+1)) = Var(x_t).")

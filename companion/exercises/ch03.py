@@ -6,7 +6,6 @@ matrix powers, or the companion's own implementation on fresh random networks.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import torch

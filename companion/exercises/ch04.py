@@ -6,7 +6,7 @@ import math
 import torch
 
 from .. import hopfield as hf
-from ._core import Mistake, Wrong, custom_exercise, function_exercise, mistake_message, \
+from ._core import Mistake, Wrong, custom_exercise, function_exercise, name_mistake, \
     value_exercise
 
 # the values of the retrieval slider of the chapter (section "Retrieval from a corrupted cue")
@@ -61,9 +61,7 @@ def _check_crosstalk(answer, gen):
         var = c.var().item()
         se = math.sqrt(max(((c - c.mean()) ** 4).mean().item() - var ** 2, 0.0) / c.numel())
         if abs(got - var) > 5 * se + 1e-12:
-            for m in _CROSSTALK_MISTAKES:
-                if all(abs(float(answer(a, b)) - m.answer(a, b)) < 1e-9 for a, b in cases):
-                    raise Wrong(mistake_message(m))
+            name_mistake([float(answer(*c)) for c in cases], _CROSSTALK_MISTAKES, cases)
             raise Wrong(f"for N = {n}, P = {p} your formula gives {got:.4f}, but 100,000 "
                         f"simulated crosstalks have variance {var:.4f} ± {se:.4f}.")
     return "Checked against the variance of 100,000 simulated crosstalks for three (N, P)."

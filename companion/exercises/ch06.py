@@ -6,7 +6,6 @@ the same formula typed twice.
 """
 from __future__ import annotations
 
-import copy
 from typing import Callable, Sequence
 
 import numpy as np
@@ -16,7 +15,7 @@ from scipy import optimize
 from .. import data
 from .. import helmholtz as hh
 from ..boltzmann import all_binary_states
-from ._core import Mistake, Wrong, close, custom_exercise, function_exercise, \
+from ._core import Mistake, Wrong, custom_exercise, function_exercise, \
     mistake_message, value_exercise
 
 # ----------------------------------------------------------------------------- helpers
@@ -36,40 +35,15 @@ def _random_data(n: int, d: int, gen: torch.Generator) -> torch.Tensor:
     return (torch.rand(n, d, generator=gen, dtype=torch.float64) < 0.5).double()
 
 
-def _seeded_exercise(label: str, *, kind: str, section: str,
-                     reference: Callable, mistakes: Sequence[Mistake], hint: str,
-                     sizes: Sequence[Sequence[int]] = ((5, 3), (6, 4, 2)),
-                     rtol: float = 1e-6, atol: float = 1e-9):
-    """The answer is ``f(model, v, generator)``: it is called on a copy of a fresh random
-    machine with a generator seeded like the one the reference (and each mistake) gets, so
-    that all of them draw the same samples."""
-
-    def run(fn, model, v, seed):
-        return fn(copy.deepcopy(model), v.clone(), torch.Generator().manual_seed(seed))
-
-    def checker(answer, gen):
-        cases = []
-        for s in sizes:
-            model, seed = _random_machine(s, gen), int(torch.randint(2**31 - 1, (1,), generator=gen))
-            cases.append((model, _random_data(8, s[0], gen), seed))
-        got = [run(answer, *c) for c in cases]
-        diffs = [close(g, run(reference, *c), rtol=rtol, atol=atol) for g, c in zip(got, cases)]
-        if not any(diffs):
-            return None
-        for m in mistakes:
-            try:
-                if all(close(g, run(m.answer, *c), rtol=rtol, atol=atol) is None
-                       for g, c in zip(got, cases)):
-                    raise Wrong(mistake_message(m))
-            except Wrong:
-                raise
-            except Exception:  # noqa: BLE001 - a mistake that cannot run on this case
-                continue
-        first = next(d for d in diffs if d)
-        raise Wrong(f"on a fresh random machine, {first}. Hint: {hint}")
-
-    return custom_exercise(label, kind=kind, section=section, checker=checker,
-                           mistakes=mistakes)
+def _seeded_cases(gen: torch.Generator) -> list:
+    """``(model, v, generator)`` for the answers ``f(model, v, generator)``: a fresh random
+    machine, a batch of data and a seeded generator (each call gets its own copy of all
+    three, so the answer, the reference and each mistake draw the same samples)."""
+    cases = []
+    for sizes in ((5, 3), (6, 4, 2)):
+        model, seed = _random_machine(sizes, gen), int(torch.randint(2**31 - 1, (1,), generator=gen))
+        cases.append((model, _random_data(8, sizes[0], gen), torch.Generator().manual_seed(seed)))
+    return cases
 
 
 def _negated(fn: Callable) -> Callable:
@@ -142,9 +116,9 @@ def _wake_mean_field(model, v, generator):
     return list(torch.autograd.grad(model.log_joint(states).mean(), model.generative_parameters()))
 
 
-_seeded_exercise(
+function_exercise(
     "06-wake-update", kind="code", section="The wake phase",
-    reference=_wake_reference,
+    cases=_seeded_cases, reference=_wake_reference, rtol=1e-6, atol=1e-9,
     mistakes=[
         Mistake("probabilities instead of samples in the wake phase",
                 "the layers above must be binary samples drawn from the recognition network "
@@ -173,9 +147,9 @@ def _reinforce_no_signal(model, v, generator):
     return [g.mean(0) for g in hh.recognition_score(model, states)]
 
 
-_seeded_exercise(
+function_exercise(
     "06-reinforce", kind="code", section="Descending F directly: the score-function gradient",
-    reference=_reinforce_reference,
+    cases=_seeded_cases, reference=_reinforce_reference, rtol=1e-6, atol=1e-9,
     mistakes=[
         Mistake("the learning signal left out",
                 "each sample's delta-rule term (s_l - q_l) s_{l-1}^T must be multiplied by its "

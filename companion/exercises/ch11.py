@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from .. import transformer as tf
-from ._core import Mistake, Wrong, custom_exercise, function_exercise, mistake_message, \
+from ._core import Mistake, Wrong, custom_exercise, function_exercise, name_mistake, \
     value_exercise
 
 # the sliders of the chapter: the query length of the lookup (section "Attention: a soft
@@ -57,10 +57,7 @@ def _check_qk_variance(answer, gen):
         var = s.var().item()
         se = math.sqrt(max(((s - s.mean()) ** 4).mean().item() - var ** 2, 0.0) / n)
         if abs(got - var) > 5 * se:
-            for m in _QK_MISTAKES:
-                if all(abs(float(answer(*c)) - m.answer(*c)) < 1e-9 * (1 + abs(m.answer(*c)))
-                       for c in cases):
-                    raise Wrong(mistake_message(m))
+            name_mistake([float(answer(*c)) for c in cases], _QK_MISTAKES, cases)
             raise Wrong(f"for d_k = {d_k}, Var(q_i) = {var_q:.3f}, Var(k_i) = {var_k:.3f} your "
                         f"formula gives {got:.4f}, but {n:,} simulated dot products have "
                         f"variance {var:.4f} ± {se:.4f}.")
@@ -224,9 +221,8 @@ def _check_crossover(answer, gen):
                         "sequence length.")
         attention, linear = _block_flops(d, length)
         if attention != linear:
-            for m in _CROSSOVER_MISTAKES:
-                if all(abs(float(answer(w)) - m.answer(w)) < 1e-9 for w in widths):
-                    raise Wrong(mistake_message(m))
+            name_mistake([float(answer(w)) for w in widths], _CROSSOVER_MISTAKES,
+                         [(w,) for w in widths])
             raise Wrong(f"for d_model = {d} and L = {length}, torch's FLOP counter finds "
                         f"{attention:,} FLOPs in the attention products and {linear:,} in the "
                         f"linear layers: not equal.")
