@@ -123,9 +123,15 @@ def test_accessibility_with_axe(page, site, axe_source, name):
 
 def test_search_works_offline(page, site):
     page.goto(f"{site}/search.html?q=Hopfield", wait_until="load")
-    page.wait_for_function("() => document.querySelectorAll('#search-results li a').length > 0",
-                           timeout=20000)
+    # Sphinx adds the results one at a time (a 5 ms timer each) and writes
+    # "Search finished, found N page(s)" when the last is in: wait for that.
+    page.wait_for_function(
+        "() => (document.querySelector('#search-results .search-summary') || {})"
+        ".innerText?.startsWith('Search finished')", timeout=30000)
+    summary = page.inner_text("#search-results .search-summary")
+    found = int(summary.split("found ")[1].split(" ")[0])
     links = page.eval_on_selector_all("#search-results li a", "els => els.map(e => e.href)")
+    assert len(links) == found, (summary, len(links))
     chapters = {h for h in links if "/chapters/" in h}
     assert any("04_hopfield" in h for h in chapters), links[:10]
     assert any("12_modern_hopfield" in h for h in chapters), links[:10]

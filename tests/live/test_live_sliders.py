@@ -134,15 +134,19 @@ def test_live_sliders_run_move_and_survive_a_reopen(page, server, kind):
         page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").first.click()
         page.locator(".lm-Menu-itemLabel", has_text="Shut Down Kernel").first.click()
     else:
-        page.evaluate("() => Jupyter.notebook.save_notebook()")
-        page.wait_for_timeout(1500)
+        # save_notebook returns a promise that settles when the server has the file
+        page.evaluate("async () => { await Jupyter.notebook.save_notebook(); }")
         page.evaluate("() => Jupyter.notebook.kernel.kill()")
     page.wait_for_timeout(2000)
     page.goto("about:blank")
     open_notebook(page, server, name)
-    page.wait_for_timeout(2000)
-    figures = page.evaluate("() => [...document.querySelectorAll('.abnn-slider img')]"
-                            ".filter(i => i.offsetParent !== null && i.naturalWidth > 0).length")
+    shown = ("() => [...document.querySelectorAll('.abnn-slider img')]"
+             ".filter(i => i.offsetParent !== null && i.naturalWidth > 0).length")
+    try:                        # the stored outputs render a moment after the page loads
+        page.wait_for_function(f"() => ({shown})() >= {n}", timeout=30_000)
+    except Exception:           # noqa: BLE001 - playwright's TimeoutError: the assert says how many
+        pass
+    figures = page.evaluate(shown)
     assert figures >= n, f"{server.kind}/{name}: {figures} slider figures after reopening, want {n}"
     text = page.evaluate("() => document.body.innerText")
     assert "model not found" not in text and "could not be displayed" not in text
