@@ -13,18 +13,15 @@ from scipy import integrate, optimize
 
 from .. import energy
 from ._core import Mistake, function_exercise, value_exercise
+from ._inputs import uniform
 
 SEC_INFERENCE = "Inference is minimisation"
 SEC_GIBBS = "The Gibbs-Boltzmann distribution"
 SEC_FREE = "Free energy: eliminating the latent variable"
 
 
-def _uniform(gen: torch.Generator, lo: float, hi: float, *shape: int) -> torch.Tensor:
-    return lo + (hi - lo) * torch.rand(*shape, generator=gen, dtype=torch.float64)
-
-
 def _log_uniform(gen: torch.Generator, lo: float, hi: float) -> float:
-    return float(math.exp(_uniform(gen, math.log(lo), math.log(hi), 1)))
+    return float(math.exp(uniform(gen, math.log(lo), math.log(hi), 1)))
 
 
 # --------------------------------------------------------------------- 01-beta-limits
@@ -36,7 +33,7 @@ def _limit_cases(gen):
         i, j = torch.randperm(n, generator=gen)[:2].tolist()
         e[i] = e[j] = e.min()                         # at least two minimisers
         cases.append((e,))
-    cases.append((_uniform(gen, 0.0, 3.0, 7),))
+    cases.append((uniform(gen, 0.0, 3.0, 7),))
     return cases
 
 
@@ -69,7 +66,7 @@ function_exercise(
 
 # --------------------------------------------------------------------- 01-laplace-gap
 def _gap_cases(gen):
-    return [(_log_uniform(gen, 0.05, 300.0), float(_uniform(gen, 0.5, 8.0, 1)))
+    return [(_log_uniform(gen, 0.05, 300.0), float(uniform(gen, 0.5, 8.0, 1)))
             for _ in range(5)]
 
 
@@ -100,7 +97,7 @@ _LVM = energy.EllipseLVM()
 
 
 def _grad_cases(gen):
-    return [(_uniform(gen, -2.5, 2.5, 6, 2), _log_uniform(gen, 0.3, 30.0)) for _ in range(3)]
+    return [(uniform(gen, -2.5, 2.5, 6, 2), _log_uniform(gen, 0.3, 30.0)) for _ in range(3)]
 
 
 def _free_energy_grad_autograd(y, beta):
@@ -129,9 +126,9 @@ function_exercise(
 
 # --------------------------------------------------------------------- 01-free-energy
 def _free_energy_cases(gen):
-    return [(_uniform(gen, 0.0, 3.0, 4, 50), _log_uniform(gen, 0.2, 5.0), 0.1),
-            (_uniform(gen, 0.0, 2.0, 64), _log_uniform(gen, 0.5, 2.0), 2 * math.pi / 64),
-            (_uniform(gen, 5.0, 10.0, 3, 200), 300.0, 0.03)]       # exp(-beta E) underflows
+    return [(uniform(gen, 0.0, 3.0, 4, 50), _log_uniform(gen, 0.2, 5.0), 0.1),
+            (uniform(gen, 0.0, 2.0, 64), _log_uniform(gen, 0.5, 2.0), 2 * math.pi / 64),
+            (uniform(gen, 5.0, 10.0, 3, 200), 300.0, 0.03)]       # exp(-beta E) underflows
 
 
 def _lse(e, beta, dz, sign=-1.0):
@@ -166,9 +163,9 @@ function_exercise(
 
 # --------------------------------------------------------------------- 01-boltzmann
 def _boltzmann_cases(gen):
-    return [(_uniform(gen, 0.0, 4.0, 30), _log_uniform(gen, 0.5, 3.0), 0.1),
-            (_uniform(gen, 0.0, 3.0, 8, 9), _log_uniform(gen, 0.3, 2.0), 0.04),
-            (_uniform(gen, 20.0, 30.0, 50), 50.0, 0.2)]             # exp(-beta E) underflows
+    return [(uniform(gen, 0.0, 4.0, 30), _log_uniform(gen, 0.5, 3.0), 0.1),
+            (uniform(gen, 0.0, 3.0, 8, 9), _log_uniform(gen, 0.3, 2.0), 0.04),
+            (uniform(gen, 20.0, 30.0, 50), 50.0, 0.2)]             # exp(-beta E) underflows
 
 
 def _plus_sign(e, beta, cell):
@@ -207,10 +204,10 @@ def _descent_cases(gen):
         M = torch.randn(d, d, generator=gen, dtype=torch.float64)
         A, b = M @ M.T / d + torch.eye(d, dtype=torch.float64), torch.randn(d, generator=gen,
                                                                              dtype=torch.float64)
-        cases.append((_quadratic(A, b), _uniform(gen, -2.0, 2.0, 5, d), 30, 0.05))
-    x = float(_uniform(gen, -1.0, 1.0, 1))
+        cases.append((_quadratic(A, b), uniform(gen, -2.0, 2.0, 5, d), 30, 0.05))
+    x = float(uniform(gen, -1.0, 1.0, 1))
     wells = energy.Wells()
-    cases.append((lambda y: wells(x, y), _uniform(gen, -2.0, 2.0, 6, 2), 40, 0.05))
+    cases.append((lambda y: wells(x, y), uniform(gen, -2.0, 2.0, 6, 2), 40, 0.05))
     return cases
 
 

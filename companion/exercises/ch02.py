@@ -16,6 +16,7 @@ from torch import nn
 from .. import boltzmann, ebm, samplers
 from ._core import (Mistake, Wrong, custom_exercise, function_exercise, name_mistake,
                     value_exercise)
+from ._inputs import binary, randn, rbm_from
 
 SEC_ML = "What maximum likelihood asks for"
 SEC_MCMC = "Markov chains are slow and correlated"
@@ -32,40 +33,24 @@ MIXTURE_STD = 0.5
 COUPLINGS = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0)                    # fig-02-mixing
 
 
-def _randn(gen, *shape, scale=1.0):
-    return scale * torch.randn(*shape, generator=gen, dtype=torch.float64)
-
-
-def _binary(gen, *shape):
-    return (torch.rand(*shape, generator=gen, dtype=torch.float64) < 0.5).to(torch.float64)
-
-
-def _rbm(W, a, b) -> boltzmann.RBM:
-    """A float64 RBM with the given parameters (W: (D, H), a: (D,), b: (H,))."""
-    rbm = boltzmann.RBM(W.shape[0], W.shape[1]).double()
-    with torch.no_grad():
-        rbm.W.copy_(W), rbm.a.copy_(a), rbm.b.copy_(b)
-    return rbm
-
-
 # ----------------------------------------------------------------------- 02-ml-gradient
 def _ml_cases(gen):
     cases = []
     for d, h, n in [(4, 2, 6), (6, 3, 10), (8, 4, 5)]:
-        cases.append((_randn(gen, d, h), _randn(gen, d, scale=0.5), _randn(gen, h, scale=0.5),
-                      _binary(gen, n, d)))
+        cases.append((randn(gen, d, h), randn(gen, d, scale=0.5), randn(gen, h, scale=0.5),
+                      binary(gen, n, d)))
     return cases
 
 
 def _loglik_grad_autograd(W, a, b, v):
     """The gradient of the mean exact log-likelihood, by autograd through log Z."""
-    rbm = _rbm(W, a, b)
+    rbm = rbm_from(W, a, b)
     return torch.autograd.grad(rbm.log_prob(v).mean(), [rbm.W, rbm.a, rbm.b])
 
 
 def _phases(W, a, b, v):
     """(positive, negative): data and model averages of (v p(h|v)^T, v, p(h|v))."""
-    rbm = _rbm(W, a, b)
+    rbm = rbm_from(W, a, b)
     with torch.no_grad():
         v_all = boltzmann.all_binary_states(W.shape[0], torch.float64)
         p = rbm.log_prob(v_all).exp()
@@ -154,9 +139,9 @@ custom_exercise("02-ula-variance", kind="derive", section=SEC_LANGEVIN,
 def _cd1_cases(gen):
     cases = []
     for d, h, n in [(6, 3, 5), (10, 4, 8), (7, 5, 12)]:
-        W, a, b = _randn(gen, d, h, scale=0.7), _randn(gen, d, scale=0.5), _randn(gen, h, scale=0.5)
-        rbm = _rbm(W, a, b)
-        v0 = _binary(gen, n, d)
+        W, a, b = randn(gen, d, h, scale=0.7), randn(gen, d, scale=0.5), randn(gen, h, scale=0.5)
+        rbm = rbm_from(W, a, b)
+        v0 = binary(gen, n, d)
         h0 = rbm.sample_h(v0, gen)
         v1 = rbm.sample_v(h0, gen)
         cases.append((W, a, b, v0, h0, v1))
@@ -165,7 +150,7 @@ def _cd1_cases(gen):
 
 def _cd1_reference(W, a, b, v0, h0, v1):
     """Minus the gradient of the companion's CD loss mean F(v0) - mean F(v1), v1 held fixed."""
-    rbm = _rbm(W, a, b)
+    rbm = rbm_from(W, a, b)
     loss = rbm.free_energy(v0).mean() - rbm.free_energy(v1).mean()
     return tuple(-g for g in torch.autograd.grad(loss, [rbm.W, rbm.a, rbm.b]))
 
@@ -223,8 +208,8 @@ def _nce_cases(gen):
     cases = []
     for n, nu in [(6, 2), (10, 4), (8, 5)]:
         m = n * nu
-        cases.append((_randn(gen, n) - 1, _randn(gen, n) - 1.5,
-                      _randn(gen, m) - 2, _randn(gen, m) - 1))
+        cases.append((randn(gen, n) - 1, randn(gen, n) - 1.5,
+                      randn(gen, m) - 2, randn(gen, m) - 1))
     return cases
 
 
@@ -262,11 +247,11 @@ function_exercise(
 def _ista_cases(gen):
     cases = []
     for b, n, k in [(3, 10, 15), (5, 20, 12), (2, 8, 30)]:
-        D = _randn(gen, n, k)
+        D = randn(gen, n, k)
         D = D / D.norm(dim=0, keepdim=True)
-        z = _randn(gen, b, k) * _binary(gen, b, k)
+        z = randn(gen, b, k) * binary(gen, b, k)
         lam = float(torch.empty(1, dtype=torch.float64).uniform_(0.05, 0.5, generator=gen))
-        cases.append((_randn(gen, b, n), D, z, lam))
+        cases.append((randn(gen, b, n), D, z, lam))
     return cases
 
 
@@ -312,8 +297,8 @@ function_exercise(
 def _sm_cases(gen):
     out = []
     for n in (8, 20, 50):
-        m, s = float(_randn(gen, 1)), math.exp(float(_randn(gen, 1, scale=0.5)))
-        out.append((m + s * _randn(gen, n),))
+        m, s = float(randn(gen, 1)), math.exp(float(randn(gen, 1, scale=0.5)))
+        out.append((m + s * randn(gen, n),))
     return out
 
 

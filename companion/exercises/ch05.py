@@ -13,6 +13,7 @@ import torch
 
 from .. import predictive_coding as pc
 from ._core import Mistake, function_exercise, value_exercise
+from ._inputs import randn, uniform
 
 F64 = torch.float64
 _LOG2PI = math.log(2 * math.pi)
@@ -23,21 +24,13 @@ ACTION = "Action: active inference"
 NETWORK = "A hierarchical predictive-coding network"
 
 
-def _uniform(gen: torch.Generator, low: float, high: float) -> float:
-    return low + (high - low) * torch.rand((), generator=gen, dtype=F64).item()
-
-
-def _normal(gen: torch.Generator, scale: float = 1.0) -> float:
-    return scale * torch.randn((), generator=gen, dtype=F64).item()
-
-
 # ------------------------------------------------------- 05-gaussian-free-energy (derive)
 
 def _linear_gaussian_cases(gen: torch.Generator):
     """(m, v, s, prior_mean, prior_var, sensory_var, a): random models and Gaussian q."""
-    return [(_normal(gen, 2.0), math.exp(_uniform(gen, -2.0, 1.0)), _normal(gen, 2.0),
-             _normal(gen), math.exp(_uniform(gen, -1.0, 1.0)), math.exp(_uniform(gen, -1.0, 1.0)),
-             _uniform(gen, -2.0, 2.0)) for _ in range(4)]
+    return [(randn(gen, scale=2.0).item(), math.exp(uniform(gen, -2.0, 1.0).item()), randn(gen, scale=2.0).item(),
+             randn(gen).item(), math.exp(uniform(gen, -1.0, 1.0).item()), math.exp(uniform(gen, -1.0, 1.0).item()),
+             uniform(gen, -2.0, 2.0).item()) for _ in range(4)]
 
 
 def _free_energy_by_quadrature(m, v, s, prior_mean, prior_var, sensory_var, a):
@@ -87,7 +80,7 @@ def _chain_cases(gen: torch.Generator):
         x0, x1, x2 = (torch.randn(n, generator=gen, dtype=F64) for n in (n0, n1, n2))
         W0 = torch.randn(n1, n0, generator=gen, dtype=F64) / math.sqrt(n0)
         W1 = torch.randn(n2, n1, generator=gen, dtype=F64) / math.sqrt(n1)
-        cases.append((x0, x1, x2, W0, W1, _uniform(gen, 0.2, 3.0), _uniform(gen, 0.2, 3.0)))
+        cases.append((x0, x1, x2, W0, W1, uniform(gen, 0.2, 3.0).item(), uniform(gen, 0.2, 3.0).item()))
     return cases
 
 
@@ -133,9 +126,9 @@ function_exercise(
 
 def _bogacz_cases(gen: torch.Generator):
     """(s, phi, prior_mean, prior_var, sensory_var): phi a vector of 9 estimates."""
-    return [(_uniform(gen, 0.0, 9.0), _uniform(gen, -3.0, 5.0) + torch.randn(9, generator=gen, dtype=F64),
-             _uniform(gen, 1.0, 4.0), math.exp(_uniform(gen, -1.0, 1.0)),
-             math.exp(_uniform(gen, -1.0, 1.0))) for _ in range(3)]
+    return [(uniform(gen, 0.0, 9.0).item(), uniform(gen, -3.0, 5.0).item() + torch.randn(9, generator=gen, dtype=F64),
+             uniform(gen, 1.0, 4.0).item(), math.exp(uniform(gen, -1.0, 1.0).item()),
+             math.exp(uniform(gen, -1.0, 1.0).item())) for _ in range(3)]
 
 
 def _bogacz_reference(s, phi, prior_mean, prior_var, sensory_var):
@@ -262,8 +255,8 @@ def _action_cases(gen: torch.Generator):
         x = torch.empty(6, dtype=F64).uniform_(-3.0, 3.0, generator=gen)
         s = 20 * torch.rand(6, generator=gen, dtype=F64)
         mu = 20 * torch.rand(6, generator=gen, dtype=F64)
-        cases.append((s, mu, x, math.exp(_uniform(gen, -2.0, 0.5)), _uniform(gen, 0.01, 0.5),
-                      _uniform(gen, 5.0, 30.0)))
+        cases.append((s, mu, x, math.exp(uniform(gen, -2.0, 0.5).item()), uniform(gen, 0.01, 0.5).item(),
+                      uniform(gen, 5.0, 30.0).item()))
     return cases
 
 

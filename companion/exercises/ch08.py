@@ -14,16 +14,9 @@ from torch.distributions import Independent, Normal, kl_divergence
 
 from .. import vae
 from ._core import Mistake, function_exercise, value_exercise
+from ._inputs import randn, uniform
 
 F64 = torch.float64
-
-
-def _randn(gen, *shape):
-    return torch.randn(*shape, generator=gen, dtype=F64)
-
-
-def _uniform(gen, lo, hi, *shape):
-    return lo + (hi - lo) * torch.rand(*shape, generator=gen, dtype=F64)
 
 
 # ----------------------------------------------------------------- 08-kl-diag (derive)
@@ -40,8 +33,8 @@ def _kl_torch(mu_q, logvar_q, mu_p, logvar_p):
 def _kl_cases(gen):
     out = []
     for shape in [(3, 4), (5,), (2, 3, 2)]:
-        out.append((2 * _randn(gen, *shape), _randn(gen, *shape),
-                    2 * _randn(gen, *shape), _randn(gen, *shape)))
+        out.append((2 * randn(gen, *shape), randn(gen, *shape),
+                    2 * randn(gen, *shape), randn(gen, *shape)))
     return out
 
 
@@ -101,8 +94,8 @@ def _gap_wrong_way(x, w, s2, m, v):
 
 def _gap_cases(gen):
     n = 6
-    return [(_randn(gen, n) * 2, _uniform(gen, 0.3, 2.5, n), _uniform(gen, 0.1, 1.5, n),
-             _randn(gen, n), _uniform(gen, 0.05, 2.0, n)) for _ in range(2)]
+    return [(randn(gen, n) * 2, uniform(gen, 0.3, 2.5, n), uniform(gen, 0.1, 1.5, n),
+             randn(gen, n), uniform(gen, 0.05, 2.0, n)) for _ in range(2)]
 
 
 function_exercise(
@@ -145,8 +138,8 @@ def _optimal_kl_numerically(lam: float, s2: float, beta: float) -> float:
 def _collapse_cases(gen):
     cases = []
     for ratio in (8.0, 2.5, 0.4):                                  # lam / (beta s2): both sides
-        s2 = _uniform(gen, 0.2, 2.0, 1).item()
-        beta = _uniform(gen, 0.3, 4.0, 1).item()
+        s2 = uniform(gen, 0.2, 2.0, 1).item()
+        beta = uniform(gen, 0.3, 4.0, 1).item()
         cases.append((ratio * beta * s2, s2, beta))
     return cases
 
@@ -174,7 +167,7 @@ function_exercise(
 # ------------------------------------------------------------------ 08-reparam (code)
 
 def _reparam_cases(gen):
-    return [(_randn(gen, *shape), _randn(gen, *shape), _randn(gen, *shape))
+    return [(randn(gen, *shape), randn(gen, *shape), randn(gen, *shape))
             for shape in [(4, 3), (7,), (2, 5, 2)]]
 
 
@@ -201,9 +194,9 @@ def _iwae_reference(log_w):
 
 
 def _iwae_cases(gen):
-    return [(_randn(gen, 5, 4),),                                   # moderate log-weights
-            (-800 + 30 * _randn(gen, 50, 3),),                      # a digit's: around -800 nats
-            (-120 + 5 * _randn(gen, 1, 6),)]                        # k = 1: the ELBO's estimate
+    return [(randn(gen, 5, 4),),                                   # moderate log-weights
+            (-800 + 30 * randn(gen, 50, 3),),                      # a digit's: around -800 nats
+            (-120 + 5 * randn(gen, 1, 6),)]                        # k = 1: the ELBO's estimate
 
 
 function_exercise(
@@ -231,7 +224,7 @@ def _nll_cases(gen):
     out = []
     for b, d in [(3, 8), (1, 5), (6, 2)]:
         x = torch.rand(b, d, generator=gen, dtype=F64)
-        out.append((x, x + 0.3 * _randn(gen, b, d), _uniform(gen, 0.1, 2.0, 1).item()))
+        out.append((x, x + 0.3 * randn(gen, b, d), uniform(gen, 0.1, 2.0, 1).item()))
     return out
 
 

@@ -13,6 +13,7 @@ import torch
 
 from .. import boltzmann as bz
 from ._core import Mistake, function_exercise, value_exercise
+from ._inputs import binary, rbm_from
 
 softplus = torch.nn.functional.softplus
 
@@ -33,10 +34,6 @@ def _random_rbm(n_visible: int, n_hidden: int, gen: torch.Generator, std: float 
     return rbm
 
 
-def _binary(n: int, d: int, gen: torch.Generator) -> torch.Tensor:
-    return (torch.rand(n, d, generator=gen, dtype=torch.float64) < 0.5).double()
-
-
 def _sizes(gen: torch.Generator, shapes=((3, 2), (5, 4), (6, 7))):
     return [(d, h, int(torch.randint(2, 9, (1,), generator=gen))) for d, h in shapes]
 
@@ -46,7 +43,7 @@ def _free_energy_cases(gen):
     cases = []
     for d, h, b in _sizes(gen):
         rbm = _random_rbm(d, h, gen)
-        cases.append((_binary(b, d, gen), rbm.W.detach(), rbm.a.detach(), rbm.b.detach()))
+        cases.append((binary(gen, b, d), rbm.W.detach(), rbm.a.detach(), rbm.b.detach()))
     return cases
 
 
@@ -87,16 +84,14 @@ def _gradient_cases(gen):
             p = torch.softmax(-torch.stack([rbm.energy(vs, hh.expand(len(vs), -1))
                                             for hh in hs], 1).flatten(), 0).view(len(vs), len(hs))
         model_vh = torch.einsum("ab,ai,bj->ij", p, vs, hs)                   # E_model[v h^T]
-        cases.append((_binary(7, d, gen), rbm.W.detach(), rbm.a.detach(), rbm.b.detach(),
+        cases.append((binary(gen, 7, d), rbm.W.detach(), rbm.a.detach(), rbm.b.detach(),
                       model_vh))
     return cases
 
 
 def _gradient_by_autograd(v, W, a, b, model_vh):
     """d/dW of the exact mean log-likelihood, by autograd through the enumerated log Z."""
-    rbm = bz.RBM(W.shape[0], W.shape[1], init_std=0.0).double()
-    with torch.no_grad():
-        rbm.W.copy_(W), rbm.a.copy_(a), rbm.b.copy_(b)
+    rbm = rbm_from(W, a, b)
     return torch.autograd.grad(rbm.log_prob(v).mean(), rbm.W)[0]
 
 
@@ -160,16 +155,14 @@ def _increment_cases(gen):
     for d, h, bsz in _sizes(gen, ((4, 3), (7, 5), (12, 2))):
         rbm = _random_rbm(d, h, gen)
         betas = torch.rand(2, generator=gen, dtype=torch.float64).sort().values
-        cases.append((_binary(bsz, d, gen), rbm.W.detach(), rbm.a.detach(), rbm.b.detach(),
+        cases.append((binary(gen, bsz, d), rbm.W.detach(), rbm.a.detach(), rbm.b.detach(),
                       torch.randn(d, generator=gen, dtype=torch.float64),
                       betas[0].item(), betas[1].item()))
     return cases
 
 
 def _increment_reference(v, W, a, b, c, beta_from, beta_to):
-    rbm = bz.RBM(W.shape[0], W.shape[1], init_std=0.0).double()
-    with torch.no_grad():
-        rbm.W.copy_(W), rbm.a.copy_(a), rbm.b.copy_(b)
+    rbm = rbm_from(W, a, b)
     path = bz.AnnealingPath(rbm, c, v)
     return path.log_f_ratio(v, path.hidden_input(v), beta_to, beta_from)
 
