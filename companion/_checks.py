@@ -38,8 +38,10 @@ def check_int(name: str, value: Any, *, min_value: Optional[int] = None,
 
 
 def check_number(name: str, value: Any, *, positive: bool = False,
-                 nonnegative: bool = False, finite: bool = True) -> float:
-    """Return ``value`` as a float, or raise if it is not a real number of the right sign."""
+                 nonnegative: bool = False, finite: bool = True,
+                 within: Optional[tuple[float, float]] = None) -> float:
+    """Return ``value`` as a float, or raise if it is not a real number of the right sign
+    (or, with ``within=(low, high)``, not in the closed interval [low, high])."""
     if isinstance(value, Tensor) and value.numel() == 1:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -51,7 +53,31 @@ def check_number(name: str, value: Any, *, positive: bool = False,
         raise ValueError(f"{name} must be > 0, got {value}")
     if nonnegative and not value >= 0:
         raise ValueError(f"{name} must be >= 0, got {value}")
+    if within is not None and not within[0] <= value <= within[1]:
+        raise ValueError(f"{name} must be in [{within[0]:g}, {within[1]:g}], got {value}")
     return value
+
+
+def check_sequence(name: str, values: Any, *, nonempty: bool = True) -> list:
+    """A sequence (list, tuple, 1-D tensor or array), returned as a list of its elements;
+    a string is not a sequence here."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) and not (
+            hasattr(values, "__len__") and hasattr(values, "__getitem__")):
+        raise TypeError(f"{name} must be a sequence of numbers, got {type(values).__name__}")
+    if getattr(values, "ndim", 1) != 1:
+        raise ValueError(f"{name} must be one-dimensional, a sequence of numbers, got "
+                         f"shape {tuple(values.shape)}")
+    if nonempty and len(values) == 0:
+        raise ValueError(f"{name} must not be empty")
+    return values.tolist() if isinstance(values, Tensor) else list(values)
+
+
+def check_numbers(name: str, values: Any, *, positive: bool = False, nonnegative: bool = False,
+                  nonempty: bool = True) -> list[float]:
+    """A sequence of finite real numbers (each checked as by :func:`check_number`, named
+    ``name[i]``), returned as a list of floats."""
+    return [check_number(f"{name}[{i}]", v, positive=positive, nonnegative=nonnegative)
+            for i, v in enumerate(check_sequence(name, values, nonempty=nonempty))]
 
 
 def check_probability(name: str, value: Any) -> float:
@@ -156,6 +182,29 @@ def check_interval(name: str, value: Any) -> tuple[float, float]:
     if not lo < hi:
         raise ValueError(f"{name} must satisfy low < high, got {value!r}")
     return lo, hi
+
+
+def check_broadcasts_to(name: str, t: torch.Tensor, shape: Sequence[int], what: str = "") -> None:
+    """A tensor (already checked to be one) that broadcasts to ``shape`` without changing it;
+    ``what`` says what the shape is ("the attention scores' shape ")."""
+    shape = tuple(shape)
+    try:
+        fits = tuple(torch.broadcast_shapes(t.shape, shape)) == shape
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{name} must broadcast to {what}{shape}, got shape {tuple(t.shape)}")
+
+
+def check_broadcast_together(**tensors: torch.Tensor) -> None:
+    """Tensors (already checked to be ones) whose shapes broadcast against each other; the
+    error names them all, with their shapes."""
+    try:
+        torch.broadcast_shapes(*(t.shape for t in tensors.values()))
+    except RuntimeError:
+        shapes = ", ".join(f"{k} {tuple(t.shape)}" for k, t in tensors.items())
+        raise ValueError(f"{' and '.join(tensors)} must have shapes that broadcast against "
+                         f"each other, got {shapes}") from None
 
 
 def check_same_shape(name_a: str, a: torch.Tensor, name_b: str, b: torch.Tensor) -> None:

@@ -36,7 +36,7 @@ from torch import Tensor, nn
 
 from . import modern_hopfield as mh
 from . import samplers
-from ._checks import (check_callable, check_choice, check_generator, check_int,
+from ._checks import (check_broadcasts_to, check_callable, check_choice, check_generator, check_int,
                       check_number, check_probability, check_tensor)
 from .seeding import randint, randn, randperm
 
@@ -496,12 +496,7 @@ def gaussian_kl(mean_q: Tensor, var_q: Tensor, mean_p: Tensor, var_p: Tensor) ->
     _check_like("mean_p", mean_p, mean_q)
     for name, v in (("var_q", var_q), ("var_p", var_p)):
         check_tensor(name, v, floating=True)
-        try:
-            fits = v.dim() <= 2 and torch.broadcast_shapes(v.shape, (len(mean_q), 1)) == (len(mean_q), 1)
-        except RuntimeError:
-            fits = False
-        if not fits or v.numel() == 0:
-            raise ValueError(f"{name} must broadcast to ({len(mean_q)}, 1), got shape {tuple(v.shape)}")
+        check_broadcasts_to(name, v, (len(mean_q), 1))
         if (v <= 0).any():
             raise ValueError(f"{name} must be positive")
     d = mean_q.shape[-1]

@@ -29,8 +29,8 @@ import torch
 from torch import Tensor, nn
 
 from . import samplers
-from ._checks import (check_callable, check_generator, check_int,
-                      check_number, check_probability, check_tensor)
+from ._checks import (check_callable, check_generator, check_int, check_number, check_numbers,
+                      check_probability, check_tensor)
 from .boltzmann import RBM, all_binary_states
 from .seeding import rand, randn, randperm
 
@@ -570,9 +570,7 @@ def mixture_energy(energies: Sequence[Tensor], weights: Optional[Sequence[float]
     $-\log\sum_k w_k e^{-E_k}$, a soft minimum of the experts' energies."""
     _check_energies(energies)
     if weights is not None:
-        if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__"):
-            raise TypeError(f"weights must be a sequence of numbers, got {type(weights).__name__}")
-        weights = [check_number(f"weights[{k}]", w, nonnegative=True) for k, w in enumerate(weights)]
+        weights = check_numbers("weights", weights, nonnegative=True)
     stacked = torch.stack(list(energies))
     k = stacked.shape[0]
     w = torch.full((k,), 1.0 / k, dtype=stacked.dtype) if weights is None else \

@@ -41,7 +41,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import check_choice, check_generator, check_int, check_number, check_tensor
+from ._checks import (check_choice, check_generator, check_int, check_number, check_numbers,
+                      check_tensor)
 from .data import ring_of_gaussians
 from .ebm import mlp
 from .seeding import rand, randn
@@ -916,12 +917,7 @@ def clipping_experiment(clips: Sequence[float], *, gp_weight: Optional[float] = 
     hidden-to-hidden weight matrices divided by $c$. (A width-$n$ matrix of $\pm c$ entries
     has spectral norm about $2\sqrt n\,c$ if its signs are random, and up to $n c$ if they
     are aligned.)"""
-    if isinstance(clips, (str, bytes)) or not isinstance(clips, Sequence):
-        raise TypeError(f"clips must be a sequence of positive numbers, got "
-                        f"{type(clips).__name__} {clips!r}")
-    if not clips:
-        raise ValueError("clips must hold at least one clipping constant, got an empty sequence")
-    clips = [check_number(f"clips[{i}]", c, positive=True) for i, c in enumerate(clips)]
+    clips = check_numbers("clips", clips, positive=True)
     if gp_weight is not None:
         gp_weight = check_number("gp_weight", gp_weight, positive=True)
     n_points = check_int("n_points", n_points, min_value=2)

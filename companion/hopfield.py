@@ -34,7 +34,8 @@ from typing import Optional, Sequence, Union
 import torch
 from torch import Tensor
 
-from ._checks import check_choice, check_generator, check_int, check_number, check_tensor
+from ._checks import (check_broadcasts_to, check_choice, check_generator, check_int, check_number,
+                      check_numbers, check_tensor)
 from .seeding import rand
 
 __all__ = [
@@ -139,34 +140,8 @@ def _check_network(s, W, theta=None, *, spins: bool = True,
     if theta is None:
         theta = torch.zeros((), dtype=s.dtype, device=s.device)
     check_tensor("theta", theta, floating=True)
-    try:
-        theta = theta.expand(s.shape)
-    except RuntimeError:
-        raise ValueError(f"theta of shape {tuple(theta.shape)} does not broadcast against the "
-                         f"states' shape {tuple(s.shape)}") from None
-    return s, W, theta
-
-
-def _check_reals(name: str, values, *, positive: bool = False) -> list[float]:
-    """A sequence (list, tuple, 1-D tensor or array) of finite real numbers, as floats."""
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) and not (
-            hasattr(values, "__len__") and hasattr(values, "__getitem__")):
-        raise TypeError(f"{name} must be a sequence of real numbers, got {type(values).__name__}")
-    if getattr(values, "ndim", 1) != 1:
-        raise ValueError(f"{name} must be one-dimensional, a sequence of real numbers, got "
-                         f"shape {tuple(values.shape)}")
-    out = []
-    for v in values:
-        if isinstance(v, Tensor) and v.dim() == 0:
-            v = v.item()
-        if isinstance(v, bool) or not isinstance(v, numbers.Real):
-            raise TypeError(f"{name} must hold real numbers, got {type(v).__name__} {v!r}")
-        v = float(v)
-        if not math.isfinite(v) or (positive and not v > 0):
-            raise ValueError(f"{name} must hold finite{' positive' if positive else ''} "
-                             f"numbers, got {v}")
-        out.append(v)
-    return out
+    check_broadcasts_to("theta", theta, s.shape, "the states' shape ")
+    return s, W, theta.expand(s.shape)
 
 
 def _check_threshold(theta, h: Tensor) -> None:
@@ -175,13 +150,7 @@ def _check_threshold(theta, h: Tensor) -> None:
         check_number("theta", theta)
         return
     check_tensor("theta", theta, floating=True)
-    try:
-        ok = torch.broadcast_shapes(h.shape, theta.shape) == h.shape
-    except RuntimeError:
-        ok = False
-    if not ok:
-        raise ValueError(f"theta of shape {tuple(theta.shape)} does not broadcast to the "
-                         f"shape of h {tuple(h.shape)}")
+    check_broadcasts_to("theta", theta, h.shape, "the shape of h ")
 
 
 def _generator_device(generator: Optional[torch.Generator]) -> torch.device:
@@ -220,9 +189,7 @@ def correlated_patterns(n_patterns: int, n_neurons: int, correlation: float,
     """
     n_patterns = check_int("n_patterns", n_patterns, min_value=1)
     n_neurons = check_int("n_neurons", n_neurons, min_value=1)
-    c = check_number("correlation", correlation)
-    if not 0.0 <= c <= 1.0:
-        raise ValueError(f"correlation must be in [0, 1], got {c}")
+    c = check_number("correlation", correlation, within=(0, 1))
     k = 1 if n_networks is None else check_int("n_networks", n_networks, min_value=1)
     prototype = random_patterns(1, n_neurons, generator, n_networks=k, device=device,
                                 dtype=dtype)                  # (K, 1, N)
@@ -312,9 +279,7 @@ def overlap(s: Tensor, patterns: Tensor) -> Tensor:
 def corrupt(x: Tensor, fraction: float, generator: Optional[torch.Generator] = None) -> Tensor:
     """A copy of ``x`` (..., N) with exactly ``round(fraction * N)`` random bits flipped per row."""
     check_spins("x", x)
-    fraction = check_number("fraction", fraction)
-    if not 0.0 <= fraction <= 1.0:
-        raise ValueError(f"fraction must be in [0, 1], got {fraction}")
+    fraction = check_number("fraction", fraction, within=(0, 1))
     check_generator("generator", generator)
     n = x.shape[-1]
     k = int(round(fraction * n))
@@ -551,16 +516,10 @@ def retrieval_overlaps(n_neurons: int, loads: Sequence[float], *, starts_per_net
     n_neurons = check_int("n_neurons", n_neurons, min_value=2)
     starts_per_network = check_int("starts_per_network", starts_per_network, min_value=1)
     networks_per_load = check_int("networks_per_load", networks_per_load, min_value=1)
-    loads = _check_reals("loads", loads, positive=True)
-    if not loads:
-        raise ValueError("loads must hold at least one load, each a positive number, got none")
-    flip_fraction = check_number("flip_fraction", flip_fraction)
-    if not 0.0 <= flip_fraction <= 1.0:
-        raise ValueError(f"flip_fraction must be in [0, 1], got {flip_fraction}")
+    loads = check_numbers("loads", loads, positive=True)
+    flip_fraction = check_number("flip_fraction", flip_fraction, within=(0, 1))
     max_sweeps = check_int("max_sweeps", max_sweeps, min_value=1)
-    correlation = check_number("correlation", correlation)
-    if not 0.0 <= correlation <= 1.0:
-        raise ValueError(f"correlation must be in [0, 1], got {correlation}")
+    correlation = check_number("correlation", correlation, within=(0, 1))
     check_generator("generator", generator)
     n, b, k = n_neurons, starts_per_network, networks_per_load
     weights, targets = [], []
@@ -666,8 +625,8 @@ def level_crossing(x: Sequence[float], y: Sequence[float], level: float, *,
     capacity off a measured curve, e.g. the number of patterns at which the fraction of
     fixed points crosses 0.9.
     """
-    x = _check_reals("x", x, positive=log_x)
-    y = _check_reals("y", y)
+    x = check_numbers("x", x, positive=log_x)
+    y = check_numbers("y", y)
     level = check_number("level", level)
     if not isinstance(log_x, bool):
         raise TypeError(f"log_x must be True or False, got {log_x!r}")

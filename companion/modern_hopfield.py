@@ -37,7 +37,8 @@ from typing import NamedTuple, Optional, Union
 import torch
 from torch import Tensor, nn
 
-from ._checks import check_choice, check_generator, check_int, check_number, check_qkv, check_tensor
+from ._checks import (check_choice, check_generator, check_int, check_number, check_numbers, check_qkv,
+                      check_sequence, check_tensor)
 from .seeding import rand, randint, randn, randperm
 
 __all__ = [
@@ -254,17 +255,6 @@ def count_distinct(points: Tensor, tol: float = 1e-3) -> int:
     return int(reps.shape[0])
 
 
-def _sequence(name: str, value) -> list:
-    if isinstance(value, Tensor):
-        check_tensor(name, value, ndim=1, nonempty=True)
-        return value.tolist()
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
-        raise TypeError(f"{name} must be a sequence of numbers, got {type(value).__name__}")
-    if len(value) == 0:
-        raise ValueError(f"{name} must not be empty")
-    return list(value)
-
-
 def circle_groups(centres, sizes, spacing: float, radius: float = 1.0, *,
                   dtype: torch.dtype = torch.float64) -> tuple[Tensor, Tensor]:
     r"""Patterns on a circle in the plane, in groups of similar patterns.
@@ -273,8 +263,9 @@ def circle_groups(centres, sizes, spacing: float, radius: float = 1.0, *,
     ``centres[g]`` (degrees); all lie on the circle of ``radius``. Returns ``(patterns,
     group)``: (N, 2) with $N = \sum_g$ ``sizes[g]``, and each pattern's group, (N,) long.
     """
-    centres = [check_number("centres", c) for c in _sequence("centres", centres)]
-    sizes = [check_int("sizes", n, min_value=1) for n in _sequence("sizes", sizes)]
+    centres = check_numbers("centres", centres)
+    sizes = [check_int(f"sizes[{i}]", n, min_value=1)
+             for i, n in enumerate(check_sequence("sizes", sizes))]
     if len(centres) != len(sizes):
         raise ValueError(f"centres and sizes must have the same length (one entry per group), "
                          f"got {len(centres)} and {len(sizes)}")

@@ -47,7 +47,7 @@ from typing import Optional, Sequence, Union
 import torch
 from torch import Tensor, nn
 
-from ._checks import (check_choice, check_generator, check_int, check_number, check_same_shape,
+from ._checks import (check_broadcast_together, check_choice, check_generator, check_int, check_number, check_same_shape,
                       check_tensor)
 from .energy import free_energy as _free_energy
 from .seeding import rand, randn
@@ -118,16 +118,6 @@ def _as_tensor(name: str, x: Number, like: Optional[Tensor] = None) -> Tensor:
     return torch.tensor(float(x), dtype=torch.float64, device=device)
 
 
-def _check_broadcast(**tensors: Tensor) -> None:
-    """Raise, naming them, unless the tensors broadcast against each other."""
-    try:
-        torch.broadcast_shapes(*(t.shape for t in tensors.values()))
-    except RuntimeError:
-        shapes = ", ".join(f"{k} {tuple(t.shape)}" for k, t in tensors.items())
-        raise ValueError(f"{' and '.join(tensors)} must have shapes that broadcast against "
-                         f"each other, got {shapes}") from None
-
-
 class GaussianModel:
     r"""A scalar generative model with a Gaussian prior and a Gaussian likelihood:
 
@@ -190,7 +180,7 @@ class GaussianModel:
         """
         check_tensor("psi", psi, floating=True)
         s = _as_tensor("s", s, psi)
-        _check_broadcast(s=s, psi=psi)
+        check_broadcast_together(s=s, psi=psi)
         return self._prediction_errors(s, psi)
 
     def _prediction_errors(self, s: Tensor, psi: Tensor) -> tuple[Tensor, Tensor]:
@@ -204,7 +194,7 @@ class GaussianModel:
           + \tfrac12\log(2\pi\sigma_p^2) + \tfrac12\log(2\pi\sigma_s^2)$, elementwise in ``psi``."""
         check_tensor("psi", psi, floating=True)
         s = _as_tensor("s", s, psi)
-        _check_broadcast(s=s, psi=psi)
+        check_broadcast_together(s=s, psi=psi)
         return ((psi - self.prior_mean) ** 2 / (2 * self.prior_var)
                 + (s - self._g(psi)) ** 2 / (2 * self.sensory_var) + self._log_norm)
 
@@ -216,7 +206,7 @@ class GaussianModel:
         their gradient is NaN or infinite, so that they stay marked as diverged."""
         check_tensor("psi", psi, floating=True, finite=False)
         s = _as_tensor("s", s, psi)
-        _check_broadcast(s=s, psi=psi)
+        check_broadcast_together(s=s, psi=psi)
         eps_p, eps_s = self._prediction_errors(s, psi)
         return eps_p - eps_s * self._dg(psi)
 
@@ -234,7 +224,7 @@ class GaussianModel:
         if (v <= 0).any():
             raise ValueError("v must hold variances > 0")
         s = _as_tensor("s", s, m)
-        _check_broadcast(s=s, m=m, v=v)
+        check_broadcast_together(s=s, m=m, v=v)
         mean_g = self.a * m + self.b * (m**2 + v)
         var_g = (self.a + 2 * self.b * m) ** 2 * v + 2 * self.b**2 * v**2
         return (((m - self.prior_mean) ** 2 + v) / (2 * self.prior_var)
@@ -289,7 +279,7 @@ class GaussianModel:
         v = _as_tensor("v", v, m)
         if (v <= 0).any():
             raise ValueError("v must hold variances > 0")
-        _check_broadcast(m=m, v=v)
+        check_broadcast_together(m=m, v=v)
         if self.is_linear and grid is None:
             m_star, v_star = self.posterior(s)
             return 0.5 * (v / v_star + (m - m_star) ** 2 / v_star - 1 + torch.log(v_star / v))
@@ -304,7 +294,7 @@ class GaussianModel:
         surprise and divergence in closed form for linear $g$, by quadrature otherwise."""
         m = _as_tensor("m", m)
         v = _as_tensor("v", v, m)
-        _check_broadcast(m=m, v=v)
+        check_broadcast_together(m=m, v=v)
         shape = torch.broadcast_shapes(m.shape, v.shape)
         return FreeEnergyTerms(energy=self.expected_energy(s, m, v),
                                entropy=gaussian_entropy(v).expand(shape),
@@ -849,7 +839,7 @@ class ThermalAgent:
             named["prior_mean"] = check_tensor("prior_mean", prior_mean, floating=True)
         else:
             prior_mean = check_number("prior_mean", prior_mean)
-        _check_broadcast(**named)
+        check_broadcast_together(**named)
         return prior_mean
 
     @property

@@ -44,7 +44,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 from torch.utils.flop_counter import FlopCounterMode
 
-from ._checks import (check_callable, check_choice, check_generator, check_int, check_number,
+from ._checks import (check_broadcasts_to, check_callable, check_choice, check_generator, check_int, check_number,
                       check_qkv, check_tensor)
 from .seeding import rand, randint, randn
 
@@ -81,13 +81,7 @@ def _check_mask(mask: Tensor, scores_shape: torch.Size, name: str = "mask") -> N
     if mask.dtype != torch.bool:
         raise TypeError(f"{name} must be a boolean tensor (True where a query may attend to a "
                         f"key), got dtype {mask.dtype}")
-    try:
-        shape = torch.broadcast_shapes(mask.shape, scores_shape)
-    except RuntimeError:
-        shape = None
-    if shape != scores_shape:
-        raise ValueError(f"{name} must broadcast to the attention scores' shape (..., L, S) = "
-                         f"{tuple(scores_shape)}, got shape {tuple(mask.shape)}")
+    check_broadcasts_to(name, mask, scores_shape, "the attention scores' shape (..., L, S) = ")
     if not mask.any(dim=-1).all():
         raise ValueError(f"{name} leaves a query with no key to attend to (a row of the mask "
                          "is all False)")

@@ -49,7 +49,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import check_choice, check_generator, check_int, check_number, check_tensor
+from ._checks import (check_broadcast_together, check_broadcasts_to, check_choice, check_generator,
+                      check_int, check_number, check_tensor)
 from .seeding import rand, randn
 
 __all__ = [
@@ -236,13 +237,7 @@ def _check_x_std(x_std, mean: Tensor) -> None:
         check_number("x_std", x_std, positive=True)
         return
     check_tensor("x_std", x_std, floating=True)
-    try:
-        fits = torch.broadcast_shapes(x_std.shape, mean.shape) == mean.shape
-    except RuntimeError:
-        fits = False
-    if not fits:
-        raise ValueError(f"x_std must be a number or a tensor that broadcasts to mean's shape "
-                         f"{tuple(mean.shape)}, got shape {tuple(x_std.shape)}")
+    check_broadcasts_to("x_std", x_std, mean.shape, "mean's shape ")
     if not (x_std > 0).all():
         raise ValueError("x_std must be > 0 everywhere")
 
@@ -294,11 +289,7 @@ def log_normal(z: Tensor, mu: Optional[Tensor] = None, logvar: Optional[Tensor] 
     if mu is None:
         return -0.5 * (LOG_2PI + z**2).sum(dim=-1)
     _check_gaussian(mu, logvar)
-    try:
-        torch.broadcast_shapes(z.shape, mu.shape)
-    except RuntimeError:
-        raise ValueError(f"z must broadcast against mu and logvar, got shapes {tuple(z.shape)} "
-                         f"and {tuple(mu.shape)}") from None
+    check_broadcast_together(z=z, mu=mu)            # logvar has mu's shape
     return -0.5 * (LOG_2PI + logvar + (z - mu) ** 2 / logvar.exp()).sum(dim=-1)
 
 
