@@ -17,6 +17,7 @@ from .. import helmholtz as hh
 from ..boltzmann import all_binary_states
 from ._core import Mistake, Wrong, custom_exercise, function_exercise, \
     mistake_message, value_exercise
+from ._inputs import binary
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -31,10 +32,6 @@ def _random_machine(sizes: Sequence[int], gen: torch.Generator) -> hh.HelmholtzM
     return model
 
 
-def _random_data(n: int, d: int, gen: torch.Generator) -> torch.Tensor:
-    return (torch.rand(n, d, generator=gen, dtype=torch.float64) < 0.5).double()
-
-
 def _seeded_cases(gen: torch.Generator) -> list:
     """``(model, v, generator)`` for the answers ``f(model, v, generator)``: a fresh random
     machine, a batch of data and a seeded generator (each call gets its own copy of all
@@ -42,7 +39,7 @@ def _seeded_cases(gen: torch.Generator) -> list:
     cases = []
     for sizes in ((5, 3), (6, 4, 2)):
         model, seed = _random_machine(sizes, gen), int(torch.randint(2**31 - 1, (1,), generator=gen))
-        cases.append((model, _random_data(8, sizes[0], gen), torch.Generator().manual_seed(seed)))
+        cases.append((model, binary(gen, 8, sizes[0]), torch.Generator().manual_seed(seed)))
     return cases
 
 
@@ -64,7 +61,7 @@ def _mean_field_states(model: hh.HelmholtzMachine, v: torch.Tensor) -> list:
 
 
 def _free_energy_cases(gen: torch.Generator):
-    return [(_random_machine(s, gen), _random_data(6, s[0], gen))
+    return [(_random_machine(s, gen), binary(gen, 6, s[0]))
             for s in [(4, 3), (5, 3, 2), (6, 2, 2, 1)]]
 
 

@@ -9,6 +9,7 @@ import torch
 from .. import modern_hopfield as mh
 from ._core import Mistake, Wrong, custom_exercise, function_exercise, mistake_message, \
     name_mistake, value_exercise
+from ._inputs import randn
 
 F64 = torch.float64
 
@@ -20,21 +21,17 @@ TRANSITION_SEED = 12
 REGIME_BETAS = (0.03, 0.1, 0.3, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 100.0, 300.0)
 
 
-def _gaussian(shape, gen, scale=1.0):
-    return scale * torch.randn(*shape, generator=gen, dtype=F64)
-
-
 # --------------------------------------------------------------------------- 12-zero-temperature
 def _unequal_patterns(n, d, gen):
     """Gaussian patterns whose norms differ by up to a factor 6."""
-    return _gaussian((n, d), gen) * (0.3 + 1.7 * torch.rand(n, 1, generator=gen, dtype=F64))
+    return randn(gen, n, d) * (0.3 + 1.7 * torch.rand(n, 1, generator=gen, dtype=F64))
 
 
 def _zero_temperature_cases(gen):
     cases = []
     for n, d, b in [(5, 3, 6), (20, 8, 6), (50, 16, 4)]:
         while True:
-            X, xi = _unequal_patterns(n, d, gen), _gaussian((b, d), gen, 2.0)
+            X, xi = _unequal_patterns(n, d, gen), randn(gen, b, d, scale=2.0)
             top2 = (xi @ X.T).topk(2, dim=-1).values
             nearest_differs = bool(((xi @ X.T).argmax(-1) != torch.cdist(xi, X).argmin(-1)).any())
             if (top2[:, 0] - top2[:, 1]).min() > 1e-3 and nearest_differs:
@@ -98,14 +95,14 @@ def _check_floor(answer, gen):
     for n, d, beta in [(1, 3, 1.0), (4, 2, 0.05), (30, 8, 3.0), (200, 16, 50.0)]:
         X = _unequal_patterns(n, d, gen)
         M = X.norm(dim=-1).max().item()
-        xi = _gaussian((40, d), gen) * 3 * M / math.sqrt(d) * torch.rand(40, 1, generator=gen, dtype=F64)
+        xi = randn(gen, 40, d) * 3 * M / math.sqrt(d) * torch.rand(40, 1, generator=gen, dtype=F64)
         e = mh.energy(xi, X, beta)
         for e_k, r in zip(e.tolist(), xi.norm(dim=-1).tolist()):
             worst = min(worst, e_k - _floor_value(answer, r, M))
     # 2. the best such bound: with one pattern and xi along it, E = |xi - x|^2 / 2 is attained
     tight_gap = 0.0
     for M, t in [(1.0, 0.2), (2.5, 1.0), (0.7, 3.0), (4.0, 0.0), (1.5, 1.8)]:
-        x = _gaussian((1, 5), gen)
+        x = randn(gen, 1, 5)
         x = M * x / x.norm()
         e = mh.energy(t * x[0], x, 7.0).item()                  # N = 1: log N / beta = 0
         gap = e - _floor_value(answer, t * M, M)                # >= 0 for a lower bound
@@ -149,9 +146,9 @@ def _check_mean_exp(answer, gen):
     d, n = 8, 400_000
     for beta, sigma, r in _MEAN_EXP_CASES:
         got = float(answer(beta, sigma, r))
-        xi = _gaussian((d,), gen)
+        xi = randn(gen, d)
         xi = r * xi / xi.norm()
-        samples = torch.exp(beta * (_gaussian((n, d), gen, sigma) @ xi))
+        samples = torch.exp(beta * (randn(gen, n, d, scale=sigma) @ xi))
         mean, se = samples.mean().item(), samples.std().item() / math.sqrt(n)
         if abs(got - mean) > 5 * se:
             name_mistake([float(answer(*c)) for c in _MEAN_EXP_CASES], _MEAN_EXP_MISTAKES,
@@ -170,7 +167,7 @@ def _memory_cases(gen):
     cases = []
     for n, d, b, beta in [(6, 4, 3, 0.3), (25, 10, 5, 2.0), (3, 2, 7, 8.0)]:
         X = _unequal_patterns(n, d, gen)
-        cases.append((_gaussian((b, d), gen, 1.5), X, beta))
+        cases.append((randn(gen, b, d, scale=1.5), X, beta))
     return cases
 
 
