@@ -58,14 +58,15 @@ def check_number(name: str, value: Any, *, positive: bool = False,
     return value
 
 
-def check_sequence(name: str, values: Any, *, nonempty: bool = True) -> list:
-    """A sequence (list, tuple, 1-D tensor or array), returned as a list of its elements;
-    a string is not a sequence here."""
+def check_sequence(name: str, values: Any, *, nonempty: bool = True,
+                   what: str = "numbers") -> list:
+    """A sequence (list, tuple, 1-D tensor or array) of ``what``, returned as a list of its
+    elements; a string is not a sequence here."""
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) and not (
             hasattr(values, "__len__") and hasattr(values, "__getitem__")):
-        raise TypeError(f"{name} must be a sequence of numbers, got {type(values).__name__}")
+        raise TypeError(f"{name} must be a sequence of {what}, got {type(values).__name__}")
     if getattr(values, "ndim", 1) != 1:
-        raise ValueError(f"{name} must be one-dimensional, a sequence of numbers, got "
+        raise ValueError(f"{name} must be one-dimensional, a sequence of {what}, got "
                          f"shape {tuple(values.shape)}")
     if nonempty and len(values) == 0:
         raise ValueError(f"{name} must not be empty")
@@ -182,6 +183,30 @@ def check_interval(name: str, value: Any) -> tuple[float, float]:
     if not lo < hi:
         raise ValueError(f"{name} must satisfy low < high, got {value!r}")
     return lo, hi
+
+
+def check_widths(name: str, widths: Any, *, nonempty: bool = True) -> tuple[int, ...]:
+    """A sequence of positive layer widths (list, tuple, 1-D tensor or array), as a tuple of
+    ints; a bad entry is named ``name[i]``."""
+    return tuple(check_int(f"{name}[{i}]", w, min_value=1) for i, w in
+                 enumerate(check_sequence(name, widths, nonempty=nonempty, what="layer widths")))
+
+
+def check_float_dtype(name: str, dtype: Any) -> torch.dtype:
+    """A floating-point ``torch.dtype``."""
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"{name} must be a floating torch.dtype, got {dtype!r}")
+    return dtype
+
+
+def check_like(name: str, t: torch.Tensor, param: torch.Tensor, *, dtype: bool = True) -> None:
+    """A tensor (already checked to be one) on the device of a model's parameter ``param``
+    and, unless ``dtype=False``, in its dtype."""
+    if dtype and t.dtype != param.dtype:
+        raise TypeError(f"{name} must have the model's dtype {param.dtype}, got {t.dtype} "
+                        f"(convert one of them with .to({param.dtype}) or .to({t.dtype}))")
+    if t.device != param.device:
+        raise ValueError(f"{name} must be on the model's device {param.device}, got {t.device}")
 
 
 def check_broadcasts_to(name: str, t: torch.Tensor, shape: Sequence[int], what: str = "") -> None:

@@ -36,8 +36,9 @@ from typing import Callable, Optional, Sequence
 import torch
 from torch import Tensor, nn
 
-from ._checks import (check_choice, check_generator, check_int, check_number,
-                      check_interval, check_probability, check_same_shape, check_tensor)
+from ._checks import (check_choice, check_float_dtype, check_generator, check_int, check_interval,
+                      check_like, check_number, check_probability, check_same_shape, check_tensor,
+                      check_widths)
 from .seeding import rand, randn
 
 __all__ = [
@@ -77,24 +78,10 @@ def _layers(sizes: list[int], activation: str, last: str) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def _check_widths(name: str, widths) -> tuple[int, ...]:
-    """A sequence (or 1-D array) of positive layer widths, returned as a tuple of ints."""
-    if getattr(widths, "ndim", None) == 1 and hasattr(widths, "tolist"):   # numpy, torch
-        widths = widths.tolist()
-    if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
-        raise TypeError(f"{name} must be a sequence of layer widths, got {widths!r}")
-    return tuple(check_int(f"{name}[{i}]", w, min_value=1) for i, w in enumerate(widths))
-
-
 def _check_input(model: nn.Module, name: str, t: Tensor, size: int) -> None:
     """(B, size) floating and finite, in the dtype and on the device of the model's parameters."""
     check_tensor(name, t, ndim=2, last_dim=size, floating=True)
-    p = next(model.parameters())
-    if t.dtype != p.dtype:
-        raise TypeError(f"{name} must have the model's dtype {p.dtype}, got {t.dtype} "
-                        f"(convert one of them with .to)")
-    if t.device != p.device:
-        raise ValueError(f"{name} must be on the model's device {p.device}, got {t.device}")
+    check_like(name, t, next(model.parameters()))
 
 
 class Autoencoder(nn.Module):
@@ -122,7 +109,7 @@ class Autoencoder(nn.Module):
         super().__init__()
         self.n_inputs = check_int("n_inputs", n_inputs, min_value=1)
         self.d = check_int("d", d, min_value=1)
-        self.hidden = _check_widths("hidden", hidden)
+        self.hidden = check_widths("hidden", hidden, nonempty=False)
         check_choice("activation", activation, ACTIVATIONS)
         check_choice("code_activation", code_activation, ACTIVATIONS)
         check_choice("output", output, ACTIVATIONS)
@@ -489,8 +476,7 @@ def ring_mixture(n_modes: int = 4, radius: float = 2.0, std: float = 0.5,
     n_modes = check_int("n_modes", n_modes, min_value=1)
     radius = check_number("radius", radius, nonnegative=True)
     std = check_number("std", std, positive=True)
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
+    check_float_dtype("dtype", dtype)
     angle = 2 * math.pi * torch.arange(n_modes, dtype=torch.float64) / n_modes
     means = radius * torch.stack([angle.cos(), angle.sin()], dim=1)
     return GaussianMixture(torch.full((n_modes,), 1 / n_modes, dtype=dtype), means.to(dtype),

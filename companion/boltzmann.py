@@ -45,7 +45,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn.functional import softplus
 
-from ._checks import check_generator, check_int, check_number, check_tensor
+from ._checks import (check_float_dtype, check_generator, check_int, check_like, check_number,
+                      check_tensor)
 from .seeding import rand, randn
 
 __all__ = [
@@ -71,7 +72,7 @@ __all__ = [
 def all_binary_states(n: int, dtype=torch.float32, device=None) -> Tensor:
     """Every vector in {0, 1}^n, as rows of a (2^n, n) tensor (n <= 24)."""
     n = check_int("n", n, min_value=1, max_value=24)
-    _check_dtype("dtype", dtype)
+    check_float_dtype("dtype", dtype)
     codes = torch.arange(2**n, device=device)
     return ((codes[:, None] >> torch.arange(n - 1, -1, -1, device=device)) & 1).to(dtype)
 
@@ -110,12 +111,12 @@ class RBM(nn.Module):
         """A batch of visible vectors (B, D), finite, in the RBM's dtype (any floating dtype
         with ``convert``, for callers that convert it) and on its device."""
         check_tensor(name, v, ndim=2, last_dim=self.n_visible, floating=True, min_batch=min_batch)
-        _check_like(name, v, self.W, dtype=not convert)
+        check_like(name, v, self.W, dtype=not convert)
         return v
 
     def _check_h(self, h: Tensor, name: str = "h") -> Tensor:
         check_tensor(name, h, ndim=2, last_dim=self.n_hidden, floating=True)
-        _check_like(name, h, self.W)
+        check_like(name, h, self.W)
         return h
 
     def energy(self, v: Tensor, h: Tensor) -> Tensor:
@@ -305,7 +306,7 @@ class BoltzmannMachine(nn.Module):
     def energy(self, s: Tensor) -> Tensor:
         r"""$E(s) = -\tfrac12 s^\top W s - \theta^\top s$ for each row of ``s`` (B, N); (B,)."""
         check_tensor("s", s, ndim=2, last_dim=self.U.shape[0], floating=True)
-        _check_like("s", s, self.U)
+        check_like("s", s, self.U)
         return -0.5 * ((s @ self.weights) * s).sum(1) - s @ self.theta
 
     def _states(self) -> Tensor:
@@ -318,7 +319,7 @@ class BoltzmannMachine(nn.Module):
     def _clamped_log_joint(self, v: Tensor) -> tuple[Tensor, Tensor]:
         """For each row of v (B, D): all states with v clamped, (B, 2^H, N), and -E of each."""
         check_tensor("v", v, ndim=2, last_dim=self.n_visible, floating=True, min_batch=1)
-        _check_like("v", v, self.U)
+        check_like("v", v, self.U)
         h = all_binary_states(self.n_hidden, v.dtype, v.device) if self.n_hidden else \
             v.new_zeros(1, 0)
         s = torch.cat([v[:, None, :].expand(-1, len(h), -1),
@@ -432,7 +433,7 @@ def ais_betas(n_steps: int, dtype: torch.dtype = torch.float64) -> Tensor:
     Salakhutdinov and Murray (2008), piecewise uniform on these three intervals and dense
     near $\beta = 1$, where the distributions change fastest. Returns (n_steps + 1,)."""
     n_steps = check_int("n_steps", n_steps, min_value=3)
-    _check_dtype("dtype", dtype)
+    check_float_dtype("dtype", dtype)
     n1 = max(1, round(n_steps / 15))
     n2 = max(1, round(4 * n_steps / 15))
     n3 = n_steps - n1 - n2
@@ -481,7 +482,7 @@ class AnnealingPath:
     def __init__(self, rbm: RBM, c: Tensor, v: Tensor):
         _check_rbm(rbm)._check_v(v, convert=True)        # v (B, D): only its dtype and device
         check_tensor("c", c, ndim=1, last_dim=rbm.n_visible, floating=True)
-        _check_like("c", c, rbm.W)
+        check_like("c", c, rbm.W)
         self.W, self.a, self.b = rbm.W.detach(), rbm.a.detach(), rbm.b.detach()
         self.c, self.a_minus_c = c, self.a - c
         self.acc = v.dtype if v.device.type == "mps" else torch.float64   # MPS has no float64
@@ -490,7 +491,7 @@ class AnnealingPath:
     def hidden_input(self, v: Tensor) -> Tensor:
         if not self._trusted_inputs:   # see _start_annealing
             check_tensor("v", v, ndim=2, last_dim=self.W.shape[0], floating=True)
-            _check_like("v", v, self.W)
+            check_like("v", v, self.W)
         return v @ self.W + self.b
 
     def log_f_ratio(self, v: Tensor, x: Tensor, beta_to: float, beta_from: float) -> Tensor:
@@ -498,8 +499,8 @@ class AnnealingPath:
         if not self._trusted_inputs:   # see _start_annealing
             check_tensor("v", v, ndim=2, last_dim=self.W.shape[0], floating=True)
             check_tensor("x", x, ndim=2, last_dim=self.W.shape[1], floating=True)
-            _check_like("v", v, self.W), _check_rows(v=v, x=x)
-            _check_beta("beta_to", beta_to), _check_beta("beta_from", beta_from)
+            check_like("v", v, self.W), _check_rows(v=v, x=x)
+            check_number("beta_to", beta_to, within=(0, 1)), check_number("beta_from", beta_from, within=(0, 1))
         x_acc = x.to(self.acc)
         return ((beta_to - beta_from) * (v @ self.a_minus_c).to(self.acc)      # visible biases
                 + (softplus(beta_to * x_acc) - softplus(beta_from * x_acc)).sum(1))  # hidden
@@ -509,8 +510,8 @@ class AnnealingPath:
         $h_j \sim \sigma(\beta x_j)$, then $v_i \sim \sigma((1-\beta) c_i + \beta(a_i + W_{i:} h))$."""
         if not self._trusted_inputs:   # see _start_annealing
             check_tensor("x", x, ndim=2, last_dim=self.W.shape[1], floating=True)
-            _check_like("x", x, self.W)
-            _check_beta("beta", beta), check_generator("generator", generator)
+            check_like("x", x, self.W)
+            check_number("beta", beta, within=(0, 1)), check_generator("generator", generator)
         h = _bernoulli(torch.sigmoid(beta * x), generator)
         return _bernoulli(torch.sigmoid(beta * (h @ self.W.T) + ((1 - beta) * self.c
                                                                  + beta * self.a)), generator)
@@ -573,14 +574,6 @@ def _check_rbm(rbm) -> RBM:
     return rbm
 
 
-def _check_beta(name: str, beta) -> float:
-    """An inverse temperature of the annealing path, in [0, 1]."""
-    beta = check_number(name, beta)
-    if not 0.0 <= beta <= 1.0:
-        raise ValueError(f"{name} must be an inverse temperature in [0, 1], got {beta}")
-    return beta
-
-
 def _check_rows(**tensors: Tensor) -> None:
     """Tensors that pair up row by row (one row per state) must have as many rows each."""
     if len({t.shape[0] for t in tensors.values()}) > 1:
@@ -589,20 +582,6 @@ def _check_rows(**tensors: Tensor) -> None:
         raise ValueError(f"{', '.join(names[:-1])} and {names[-1]} must have the same number "
                          f"of rows (one per state), got shapes "
                          f"{', '.join(map(str, shapes[:-1]))} and {shapes[-1]}")
-
-
-def _check_like(name: str, t: Tensor, param: Tensor, *, dtype: bool = True) -> None:
-    """``t`` on the device of the model's parameter ``param`` (and in its dtype)."""
-    if dtype and t.dtype != param.dtype:
-        raise TypeError(f"{name} must have the model's dtype {param.dtype}, got {t.dtype} "
-                        f"(convert one of them with .to({param.dtype}) or .to({t.dtype}))")
-    if t.device != param.device:
-        raise ValueError(f"{name} must be on the model's device {param.device}, got {t.device}")
-
-
-def _check_dtype(name: str, dtype) -> None:
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise TypeError(f"{name} must be a floating torch.dtype, got {dtype!r}")
 
 
 def _base_logits(base_logits: Optional[Tensor], rbm: RBM) -> Tensor:
@@ -771,7 +750,7 @@ class DBM(nn.Module):
                min_batch: Optional[int] = None) -> Tensor:
         """A batch (B, width), finite, in the DBM's dtype and on its device."""
         check_tensor(name, x, ndim=2, last_dim=width, floating=True, min_batch=min_batch)
-        _check_like(name, x, self.W1)
+        check_like(name, x, self.W1)
         return x
 
     @torch.no_grad()

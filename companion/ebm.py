@@ -30,7 +30,7 @@ from torch import Tensor, nn
 
 from . import samplers
 from ._checks import (check_callable, check_generator, check_int, check_number, check_numbers,
-                      check_probability, check_tensor)
+                      check_probability, check_tensor, check_widths)
 from .boltzmann import RBM, all_binary_states
 from .seeding import rand, randn, randperm
 
@@ -60,9 +60,7 @@ __all__ = [
 def mlp(sizes: Sequence[int], activation: Callable[[], nn.Module] = nn.SiLU) -> nn.Sequential:
     """A multilayer perceptron with layer widths ``sizes`` (input first, output last) and
     ``activation`` between the linear layers."""
-    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
-        raise TypeError(f"sizes must be a sequence of layer widths, got {type(sizes).__name__}")
-    sizes = [check_int(f"sizes[{i}]", s, min_value=1) for i, s in enumerate(sizes)]
+    sizes = list(check_widths("sizes", sizes))
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least an input and an output width, got {sizes}")
     check_callable("activation", activation)

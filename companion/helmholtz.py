@@ -38,7 +38,7 @@ import torch
 from torch import Tensor, nn
 
 from ._checks import (check_choice, check_generator, check_int, check_number, check_probability,
-                      check_tensor)
+                      check_tensor, check_widths)
 from .boltzmann import all_binary_states
 from .seeding import rand, randn
 
@@ -129,13 +129,10 @@ class HelmholtzMachine(nn.Module):
     def __init__(self, sizes: Sequence[int], *, init_std: float = 0.1,
                  generator: Optional[torch.Generator] = None):
         super().__init__()
-        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
-            raise TypeError(f"sizes must be a sequence of layer sizes, visible first, "
-                            f"got {sizes!r}")
-        if len(sizes) < 2:
+        self.sizes = check_widths("sizes", sizes)
+        if len(self.sizes) < 2:
             raise ValueError(f"sizes must list the visible layer and at least one hidden layer, "
-                             f"got {list(sizes)}")
-        self.sizes = tuple(check_int(f"sizes[{i}]", n, min_value=1) for i, n in enumerate(sizes))
+                             f"got {list(self.sizes)}")
         init_std = check_number("init_std", init_std, nonnegative=True)
         check_generator("generator", generator)
         pairs = list(zip(self.sizes[:-1], self.sizes[1:]))          # (n_{l-1}, n_l), l = 1..L

@@ -37,8 +37,8 @@ from typing import NamedTuple, Optional, Union
 import torch
 from torch import Tensor, nn
 
-from ._checks import (check_choice, check_generator, check_int, check_number, check_numbers, check_qkv,
-                      check_sequence, check_tensor)
+from ._checks import (check_choice, check_float_dtype, check_generator, check_int, check_number,
+                      check_numbers, check_qkv, check_sequence, check_tensor)
 from .seeding import rand, randint, randn, randperm
 
 __all__ = [
@@ -271,8 +271,7 @@ def circle_groups(centres, sizes, spacing: float, radius: float = 1.0, *,
                          f"got {len(centres)} and {len(sizes)}")
     spacing = check_number("spacing", spacing, nonnegative=True)
     radius = check_number("radius", radius, positive=True)
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
+    check_float_dtype("dtype", dtype)
     deg = torch.cat([c + spacing * (torch.arange(n, dtype=dtype) - (n - 1) / 2)
                      for c, n in zip(centres, sizes)])                # angles in degrees
     rad = torch.deg2rad(deg)

@@ -47,8 +47,8 @@ from typing import Optional, Sequence, Union
 import torch
 from torch import Tensor, nn
 
-from ._checks import (check_broadcast_together, check_choice, check_generator, check_int, check_number, check_same_shape,
-                      check_tensor)
+from ._checks import (check_broadcast_together, check_choice, check_generator, check_int,
+                      check_number, check_same_shape, check_tensor, check_widths)
 from .energy import free_energy as _free_energy
 from .seeding import rand, randn
 
@@ -476,7 +476,7 @@ class PCNetwork(nn.Module):
     def __init__(self, sizes: Sequence[int], activation: str = "tanh",
                  generator: Optional[torch.Generator] = None):
         super().__init__()
-        sizes = [check_int(f"sizes[{i}]", s, min_value=1) for i, s in enumerate(sizes)]
+        sizes = list(check_widths("sizes", sizes))
         if len(sizes) < 2:
             raise ValueError(f"sizes must list at least an input and an output width, got {sizes}")
         check_choice("activation", activation, tuple(_ACTIVATIONS))

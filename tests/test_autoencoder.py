@@ -505,7 +505,7 @@ def test_bad_input_reconstruction_names_the_model(gen):
 def test_bad_input_other_arguments_named(gen):
     with pytest.raises(TypeError, match="mixture must be a companion.diffusion.GaussianMixture"):
         ae.optimal_denoiser("ring", torch.zeros(3, 2), 0.4)             # AttributeError before
-    with pytest.raises(TypeError, match="dtype must be a floating-point torch.dtype"):
+    with pytest.raises(TypeError, match="dtype must be a floating torch.dtype, got .float32."):
         ae.ring_mixture(dtype="float32")
     with pytest.raises(ValueError, match="eps must be < 0.5"):
         ae.Autoencoder(6, 2).init_output_bias_(torch.rand(4, 6, generator=gen), eps=0.7)

@@ -616,7 +616,7 @@ def test_bad_input_dbm_energy_with_mismatched_batch_sizes_names_the_arguments():
      "c must have last dimension 3"),
     (lambda: boltzmann.AnnealingPath(RBM(3, 2), torch.zeros(3), torch.zeros(2, 3)).log_f_ratio(
         torch.zeros(2, 3), torch.zeros(2, 2), 1.5, 0.5), ValueError,
-     r"beta_to must be an inverse temperature in \[0, 1\]"),
+     r"beta_to must be in \[0, 1\], got 1.5"),
     (lambda: boltzmann.AnnealingPath(RBM(3, 2), torch.zeros(3), torch.zeros(2, 3)).gibbs(
         torch.zeros(2, 3), 0.5, None), ValueError, "x must have last dimension 2"),
     # a diverged model is refused, not estimated

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from companion._checks import (check_broadcast_together, check_broadcasts_to, check_number,
-                               check_numbers, check_sequence)
+from companion._checks import (check_broadcast_together, check_broadcasts_to, check_float_dtype,
+                               check_like, check_number, check_numbers, check_sequence,
+                               check_widths)
 
 
 @pytest.mark.parametrize("values", [[0.5, 2], (0.5, 2), torch.tensor([0.5, 2.0]),
@@ -56,3 +57,36 @@ def test_check_broadcast_together_names_every_tensor():
     with pytest.raises(ValueError, match=r"m and v must have shapes that broadcast against each "
                                          r"other, got m \(4, 2\), v \(3,\)"):
         check_broadcast_together(m=torch.zeros(4, 2), v=torch.zeros(3))
+
+
+@pytest.mark.parametrize("widths", [[3, 4], (3, 4), torch.tensor([3, 4]), np.array([3, 4]),
+                                    [np.int64(3), 4]])
+def test_check_widths_accepts_sequences_of_positive_ints(widths):
+    assert check_widths("sizes", widths) == (3, 4)
+
+
+@pytest.mark.parametrize("widths, exc, msg", [
+    (5, TypeError, "sizes must be a sequence of layer widths, got int"),
+    ("34", TypeError, "sizes must be a sequence of layer widths, got str"),
+    ([3, 0], ValueError, r"sizes\[1\] must be >= 1, got 0"),
+    ([3, 2.5], TypeError, r"sizes\[1\] must be an integer, got float 2.5"),
+])
+def test_check_widths_names_the_bad_width(widths, exc, msg):
+    with pytest.raises(exc, match=msg):
+        check_widths("sizes", widths)
+
+
+def test_check_float_dtype():
+    assert check_float_dtype("dtype", torch.float64) is torch.float64
+    for bad in (torch.int64, "float32", float):
+        with pytest.raises(TypeError, match="dtype must be a floating torch.dtype"):
+            check_float_dtype("dtype", bad)
+
+
+def test_check_like_compares_dtype_unless_told_not_to():
+    param = torch.zeros(2, dtype=torch.float64)
+    check_like("v", torch.zeros(3, dtype=torch.float64), param)
+    check_like("v", torch.zeros(3), param, dtype=False)
+    with pytest.raises(TypeError, match=r"v must have the model's dtype torch.float64, got "
+                                        r"torch.float32 \(convert one of them with "):
+        check_like("v", torch.zeros(3), param)
