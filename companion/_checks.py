@@ -81,6 +81,13 @@ def check_numbers(name: str, values: Any, *, positive: bool = False, nonnegative
             for i, v in enumerate(check_sequence(name, values, nonempty=nonempty))]
 
 
+def check_bool(name: str, value: Any) -> bool:
+    """``True`` or ``False`` (not 0, 1 or another truthy object)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
 def check_probability(name: str, value: Any) -> float:
     """Return ``value`` as a float in [0, 1], or raise."""
     value = check_number(name, value)

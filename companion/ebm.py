@@ -441,13 +441,17 @@ class SparseCoding(nn.Module):
         self.D.copy_((rows / rows.norm(dim=1, keepdim=True).clamp_min(1e-8)).T)
         return self
 
+    def _check_codes(self, name: str, z: Tensor, x: Tensor) -> None:
+        """Codes (B, n_atoms), one per row of the (checked) batch ``x``."""
+        check_tensor(name, z, ndim=2, last_dim=self.n_atoms, floating=True)
+        if z.shape[0] != x.shape[0]:
+            raise ValueError(f"{name} must hold one code per row of x ({x.shape[0]}), "
+                             f"got shape {tuple(z.shape)}")
+
     def energy(self, x: Tensor, z: Tensor) -> Tensor:
         r"""$E(x, z) = \frac12\lVert x - Dz\rVert^2 + \lambda\lVert z\rVert_1$ for (B, n) and (B, k)."""
         check_tensor("x", x, ndim=2, last_dim=self.n_features, floating=True)
-        check_tensor("z", z, ndim=2, last_dim=self.n_atoms, floating=True)
-        if z.shape[0] != x.shape[0]:
-            raise ValueError(f"z must hold one code per row of x ({x.shape[0]}), "
-                             f"got shape {tuple(z.shape)}")
+        self._check_codes("z", z, x)
         return 0.5 * ((x - z @ self.D.T) ** 2).sum(1) + self.lam * z.abs().sum(1)
 
     @torch.no_grad()
@@ -459,10 +463,7 @@ class SparseCoding(nn.Module):
         check_tensor("x", x, ndim=2, last_dim=self.n_features, floating=True)
         n_steps = check_int("n_steps", n_steps, min_value=1)
         if z0 is not None:
-            check_tensor("z0", z0, ndim=2, last_dim=self.n_atoms, floating=True)
-            if z0.shape[0] != x.shape[0]:
-                raise ValueError(f"z0 must hold one code per row of x ({x.shape[0]}), "
-                                 f"got shape {tuple(z0.shape)}")
+            self._check_codes("z0", z0, x)
         D = self.D
         L = torch.linalg.matrix_norm(D, ord=2) ** 2
         z = torch.zeros(x.shape[0], self.n_atoms, dtype=x.dtype, device=x.device) \
@@ -487,10 +488,7 @@ class SparseCoding(nn.Module):
         then columns renormalised to unit length. Returns the mean reconstruction error."""
         lr = check_number("lr", lr, positive=True)
         check_tensor("x", x, ndim=2, last_dim=self.n_features, floating=True, min_batch=1)
-        check_tensor("z", z, ndim=2, last_dim=self.n_atoms, floating=True)
-        if z.shape[0] != x.shape[0]:
-            raise ValueError(f"z must hold one code per row of x ({x.shape[0]}), "
-                             f"got shape {tuple(z.shape)}")
+        self._check_codes("z", z, x)
         residual = x - z @ self.D.T                                 # (B, n)
         self.D += lr * residual.T @ z / x.shape[0]
         self.D /= self.D.norm(dim=0, keepdim=True).clamp_min(1e-8)

@@ -34,8 +34,8 @@ from typing import Optional, Sequence, Union
 import torch
 from torch import Tensor
 
-from ._checks import (check_broadcasts_to, check_choice, check_generator, check_int, check_number,
-                      check_numbers, check_tensor)
+from ._checks import (check_bool, check_broadcasts_to, check_choice, check_generator, check_int,
+                      check_number, check_numbers, check_tensor)
 from .seeding import rand
 
 __all__ = [
@@ -234,8 +234,7 @@ def hebbian_weights(patterns: Tensor, *, normalize: bool = True) -> Tensor:
     factor separates them) and exact arithmetic in float32.
     """
     _check_patterns(patterns)
-    if not isinstance(normalize, bool):
-        raise TypeError(f"normalize must be True or False, got {normalize!r}")
+    check_bool("normalize", normalize)
     n = patterns.shape[-1]
     W = patterns.transpose(-1, -2) @ patterns                 # sum_mu xi_i^mu xi_j^mu
     W.diagonal(dim1=-2, dim2=-1).zero_()                      # no self-connections
@@ -547,8 +546,7 @@ def mceliece_capacity(n_neurons: Union[int, float], *, every_pattern: bool = Fal
     n = check_number("n_neurons", n_neurons, positive=True)
     if n <= 1:
         raise ValueError(f"n_neurons must be > 1, got {n}")
-    if not isinstance(every_pattern, bool):
-        raise TypeError(f"every_pattern must be True or False, got {every_pattern!r}")
+    check_bool("every_pattern", every_pattern)
     return n / ((4 if every_pattern else 2) * math.log(n))
 
 
@@ -628,8 +626,7 @@ def level_crossing(x: Sequence[float], y: Sequence[float], level: float, *,
     x = check_numbers("x", x, positive=log_x)
     y = check_numbers("y", y)
     level = check_number("level", level)
-    if not isinstance(log_x, bool):
-        raise TypeError(f"log_x must be True or False, got {log_x!r}")
+    check_bool("log_x", log_x)
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
     t = [math.log(v) for v in x] if log_x else x

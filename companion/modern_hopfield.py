@@ -37,8 +37,8 @@ from typing import NamedTuple, Optional, Union
 import torch
 from torch import Tensor, nn
 
-from ._checks import (check_choice, check_float_dtype, check_generator, check_int, check_number,
-                      check_numbers, check_qkv, check_sequence, check_tensor)
+from ._checks import (check_bool, check_choice, check_float_dtype, check_generator, check_int,
+                      check_number, check_numbers, check_qkv, check_sequence, check_tensor)
 from .seeding import rand, randint, randn, randperm
 
 __all__ = [
@@ -638,8 +638,7 @@ class HopfieldLayer(nn.Module):
             "value_dim", value_dim, min_value=1)
         self.beta = 1 / math.sqrt(self.hopfield_dim) if beta is None else _check_beta(beta)
         self.n_steps = check_int("n_steps", n_steps, min_value=1)
-        if not isinstance(bias, bool):
-            raise TypeError(f"bias must be True or False, got {bias!r}")
+        check_bool("bias", bias)
         check_generator("generator", generator)
         self.q_proj = nn.Linear(self.query_dim, self.hopfield_dim, bias=bias)    # W_Q
         self.k_proj = nn.Linear(self.stored_dim, self.hopfield_dim, bias=bias)   # W_K
@@ -680,8 +679,7 @@ class HopfieldPooling(nn.Module):
             "value_dim", value_dim, min_value=1)
         self.n_queries = check_int("n_queries", n_queries, min_value=1)
         self.beta = 1 / math.sqrt(self.hopfield_dim) if beta is None else _check_beta(beta)
-        if not isinstance(bias, bool):
-            raise TypeError(f"bias must be True or False, got {bias!r}")
+        check_bool("bias", bias)
         check_generator("generator", generator)
         self.query = nn.Parameter(randn((self.n_queries, self.hopfield_dim), generator)
                                   / math.sqrt(self.hopfield_dim))                # Xi^T: (S, d_k)

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 
 from ._checks import (check_callable, check_generator, check_int, check_interval,
-                      check_number, check_probability, check_tensor)
+                      check_number, check_numbers, check_probability, check_tensor)
 from .seeding import rand, randn, randperm
 
 __all__ = ["ReplayBuffer", "energy_and_grad", "gibbs", "langevin", "mala", "metropolis_hastings"]
@@ -234,10 +234,10 @@ def gibbs(energy_fn: EnergyFn, x0: Tensor, *, n_sweeps: int,
     n_sweeps = check_int("n_sweeps", n_sweeps, min_value=0)
     beta = check_number("beta", beta, positive=True)
     check_generator("generator", generator)
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or len(values) < 2:
+    vals = check_numbers("values", values)
+    if len(vals) < 2:
         raise ValueError(f"values must list at least two states, got {values!r}")
-    vals = torch.as_tensor([check_number(f"values[{i}]", v) for i, v in enumerate(values)],
-                           dtype=x0.dtype, device=x0.device)
+    vals = torch.as_tensor(vals, dtype=x0.dtype, device=x0.device)
     if len(torch.unique(vals)) != len(vals):
         raise ValueError(f"values must list distinct states, got {values!r}")
     if not torch.isin(x0, vals).all():

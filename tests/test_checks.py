@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from companion._checks import (check_broadcast_together, check_broadcasts_to, check_float_dtype,
+from companion._checks import (check_bool, check_broadcast_together, check_broadcasts_to, check_float_dtype,
                                check_like, check_number, check_numbers, check_sequence,
                                check_widths)
 
@@ -90,3 +90,10 @@ def test_check_like_compares_dtype_unless_told_not_to():
     with pytest.raises(TypeError, match=r"v must have the model's dtype torch.float64, got "
                                         r"torch.float32 \(convert one of them with "):
         check_like("v", torch.zeros(3), param)
+
+
+def test_check_bool_refuses_truthy_stand_ins():
+    assert check_bool("flag", True) is True and check_bool("flag", False) is False
+    for bad in (0, 1, "yes", None, np.bool_(True)):
+        with pytest.raises(TypeError, match="flag must be True or False, got"):
+            check_bool("flag", bad)
