@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from companion._checks import (check_bool, check_broadcast_together, check_broadcasts_to, check_float_dtype,
-                               check_like, check_number, check_numbers, check_sequence,
-                               check_widths)
+from companion._checks import (check_bool, check_broadcast_together, check_broadcasts_to,
+                               check_float_dtype, check_like, check_number, check_numbers,
+                               check_sequence, check_widths)
 
 
 @pytest.mark.parametrize("values", [[0.5, 2], (0.5, 2), torch.tensor([0.5, 2.0]),
