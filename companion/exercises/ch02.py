@@ -390,5 +390,5 @@ value_exercise(
          "title of each frame.",
     show=lambda v: f"(exactly, tau first exceeds 10 sweeps at w = {v:g})")
 
-__all__ = ["STEP_SIZES", "COUPLINGS", "MIXTURE_MEANS", "MIXTURE_STD", "first_coupling_above", "first_step_size_above", "integrated_autocorrelation_time",
-           "ula_stationary_tv"]
+__all__ = ["STEP_SIZES", "COUPLINGS", "MIXTURE_MEANS", "MIXTURE_STD", "first_coupling_above",
+           "first_step_size_above", "integrated_autocorrelation_time", "ula_stationary_tv"]
